@@ -77,7 +77,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple["Clock", int]:
     groups: dict[tuple[int, ...], list[Encoded]] = defaultdict(list)
     for e in encoded:
         groups[tuple(e.context_ids)].append(e)
-    spent, tokens = Clock(), 0
+    spent, tokens, done = Clock(), 0, 0
     cache, cached = None, []
 
     def timed(ids: list[int], start: int, cache, keep: int) -> None:
@@ -99,6 +99,9 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple["Clock", int]:
         if len(ctx) > len(cached):
             timed(ctx[len(cached):], len(cached), cache, 1)
             cached = ctx
+        done += len(groups[tuple(ctx)])
+        if done * 4 // len(encoded) > (done - len(groups[tuple(ctx)])) * 4 // len(encoded):
+            print(f"  floor: {done}/{len(encoded)} requests, {spent.cpu:.0f} s CPU so far", flush=True)
         for e in groups[tuple(ctx)]:
             row = e.suffix_ids + e.deceptive_ids + e.honest_ids
             reply_logits = len(e.deceptive_ids) + len(e.honest_ids) + 1

@@ -97,9 +97,19 @@ def run(cfg: DictConfig, out: Path) -> Path:
     return out / "report.md"
 
 
+def objective(cfg: DictConfig, out: Path) -> float:
+    """What a sweeper minimises: p@max of the last evaluated checkpoint (all behaviors), plus
+    `pipeline.capability_penalty` x the rise in benign-reply NLL per token that alignment cost."""
+    summaries = json.loads((out / "eval" / "summary.json").read_text())
+    last = [s for s in summaries if s["behavior"] == "all" and not s["control"]][-1]
+    metrics = out / cfg.pipeline.stages[-1] / "metrics.json"
+    delta = json.loads(metrics.read_text()).get("capability", {}).get("delta", {}) if metrics.exists() else {}
+    return float(last["p@max"]) + float(cfg.pipeline.capability_penalty) * max(0.0, delta.get("nll_per_token", 0.0))
+
+
 @hydra.main(config_path=CONF_DIR, config_name="pipeline", version_base="1.3")
 @one_line_errors
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -108,6 +118,7 @@ def main(cfg: DictConfig) -> None:
     if is_main_process():
         report = run(cfg, Path(run_dir()))
         print(f"pipeline: report in {report}")
+        return objective(cfg, Path(run_dir()))  # the value Optuna (hydra/sweeper=optuna_pmax) minimises
 
 
 if __name__ == "__main__":

@@ -131,3 +131,12 @@ def test_experiment_runs_on_tiny_random(tmp_path, experiment):
     where = f"hydra.sweep.dir={tmp_path}/out" if mode else f"hydra.run.dir={tmp_path}/out"
     run("src.pipeline", *mode, f"experiment={experiment}", *TINY, "tracker=none", f"pipeline.stage_cache={tmp_path}/stages", where)
     assert list((tmp_path / "out").rglob("report.md"))
+
+
+def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
+    from src import TrainoutError
+    from src.models import ModelConfig, load_model
+
+    other = ModelConfig(kind="tiny_random", seed=1)  # a different base than the one the pipeline trained
+    with pytest.raises(TrainoutError, match="was trained from base model 'tiny-random-llama-0'"):
+        load_model(other, str(pipeline_run / "align" / "final"))
