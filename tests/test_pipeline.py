@@ -111,13 +111,22 @@ def test_config_typo_gets_hydras_message(tmp_path):
     assert p.returncode == 1 and "trian" in p.stderr
 
 
+def test_multirun_resolves_the_default_sweep_dir(tmp_path):
+    # The sweeper reads hydra.sweep.dir before any job exists, so it may not use ${hydra:...} resolvers.
+    run("src.data", "-m", "seed=0,1", "tags=[test]", cwd=tmp_path)
+    cards = sorted(tmp_path.glob("multirun/data/demo/*/*/dataset_card.md"))
+    assert [c.parent.name for c in cards] == ["0_seed=0", "1_seed=1"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["basic", "local"])
 def test_beta_sweep_multirun_then_compare(tmp_path, launcher):
     extra = [] if launcher == "basic" else ["hydra/launcher=local"]
+    # No hydra.sweep.dir: the default (multirun/pipeline/beta_sweep/<time>) is part of what is tested.
     run("src.pipeline", "-m", "experiment=beta_sweep", *TINY, *extra, "tracker=none",
-        f"pipeline.stage_cache={tmp_path}/stages", f"hydra.sweep.dir={tmp_path}/sweep")
-    run("src.eval.compare", f"runs=[{tmp_path}/sweep]", "tracker=none", "bootstrap=50", f"hydra.run.dir={tmp_path}/cmp")
+        f"pipeline.stage_cache={tmp_path}/stages", cwd=tmp_path)
+    [sweep] = (tmp_path / "multirun" / "pipeline" / "beta_sweep").iterdir()
+    run("src.eval.compare", f"runs=[{sweep}]", "tracker=none", "bootstrap=50", f"hydra.run.dir={tmp_path}/cmp")
     table = list(csv.DictReader((tmp_path / "cmp" / "comparison.csv").open()))
     assert {r["pipeline.align.method.beta"] for r in table if r["checkpoint"].startswith("align")} == {"0.05", "0.5"}
     implants = list((tmp_path / "stages").glob("implant-*"))
