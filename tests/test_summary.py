@@ -65,6 +65,7 @@ def test_summary_reports_suppression_and_k50():
     r = rows(lambda t, k: min(0.05 + 0.1 * k, 0.95), noise=0.02)
     s = next(x for x in summarize(r, n_boot=300) if x["behavior"] == "all")
     assert s["verdict"] == "suppressed" and 4 <= s["crossed_at"] <= 8
+    assert s["first_strength_over"] == 8  # the first strength tried whose mean p is over the threshold
     assert s["k50"] == pytest.approx(s["crossed_at"])
     assert s["per_strength"][0]["p_ci"][0] <= s["p@0"] <= s["per_strength"][0]["p_ci"][1]
 

@@ -29,6 +29,7 @@ from src.scenarios import atomic_write_text
 from src.tracking import tracked_run
 
 IGNORED_KEYS = re.compile(r"^(hydra|checkpoints|tracker|tags)(\.|$)")
+LABEL_SKIP = {"name", "pipeline.evaluate", "pipeline.stage_cache"}  # differ between runs, but say nothing about the model
 
 
 def find_runs(patterns: list[str]) -> list[Path]:
@@ -80,12 +81,15 @@ def load_runs(runs: list[Path]) -> tuple[list[dict], dict[str, dict], list[str]]
     """All rows, with checkpoint labels made unique across runs; per-label info; differing config keys."""
     configs = [yaml.safe_load((r / "config.yaml").read_text()) if (r / "config.yaml").exists() else {} for r in runs]
     diff_keys = differing_config(configs)
+    flats = [_flatten(c) for c in configs]
+    # Short labels: the swept values a run set (not bookkeeping keys; unset = the default), else its name.
+    tags = [",".join(f"{k.split('.')[-1]}={flat[k]}" for k in diff_keys if k not in LABEL_SKIP and flat.get(k) is not None)
+            or flat.get("name") or run.name for run, flat in zip(runs, flats)]
+    tags = [t if tags.count(t) == 1 else f"{t} #{i}" for i, t in enumerate(tags)]
     all_rows, info = [], {}
-    for run, config in zip(runs, configs):
-        flat = _flatten(config)
-        tag = ",".join(f"{k.split('.')[-1]}={flat.get(k)}" for k in diff_keys)
+    for run, flat, tag in zip(runs, flats, tags):
         for r in read_rows(run / "elicitation.jsonl"):
-            label = r["checkpoint"] if len(runs) == 1 else f"{r['checkpoint']} [{tag or run.name}]"
+            label = r["checkpoint"] if len(runs) == 1 else f"{r['checkpoint']} [{tag}]"
             if label not in info:
                 info[label] = {"run": str(run), "checkpoint_path": r.get("checkpoint_path", ""),
                                **{k: flat.get(k) for k in diff_keys}, **_capability(r.get("checkpoint_path", "base"))}
@@ -112,6 +116,7 @@ def comparison_table(summaries: list[dict], info: dict[str, dict]) -> list[dict]
             "k50_lo": (s["k50_ci"] or [None, None])[0], "k50_hi": (s["k50_ci"] or [None, None])[1],
             "alpha": f["alpha"], "alpha_lo": f["alpha_ci"][0], "alpha_hi": f["alpha_ci"][1], "C": f["C"], "K": f["K"],
             "fit_r2": f["r2"], "verdict": s["verdict"], "crossed_at": s["crossed_at"],
+            "first_strength_over": s["first_strength_over"],
             "crossed_fraction": s["crossed_fraction"], **info.get(s["checkpoint"], {}),
         })
     return table

@@ -102,7 +102,8 @@ def verdict_sentence(s: dict) -> str:
     if s["verdict"] == "present":
         return f"**present** with no attack ({at})"
     if s["verdict"] == "suppressed":
-        return (f"**suppressed**: p crosses {s['threshold']} at {_fmt(s['crossed_at'], 1)} {name} ({at}; "
+        return (f"**suppressed**: p is over {s['threshold']} at {s['first_strength_over']} {name} "
+                f"(interpolated crossing {_fmt(s['crossed_at'], 1)}; {at}; "
                 f"crossed in {s['crossed_fraction']:.0%} of bootstrap replicates)")
     return (f"**removed** up to {s['strengths'][-1]} {name}: p stays below {s['threshold']} ({at}; "
             f"crossed in {s['crossed_fraction']:.0%} of bootstrap replicates)")
@@ -113,7 +114,7 @@ def write_report(path: Path, summaries: list[dict], table: list[dict], diffs: li
     attack = summaries[0]["attack"]
     unit = STRENGTH_NAMES.get(attack, "strength")
     main = [s for s in summaries if not s["control"]]
-    lines = [f"# trainout comparison: {attack}", ""]
+    lines = [f"# trainout: removed or suppressed? ({attack} attack)", ""]
     if header:
         lines += [header, ""]
     lines += ["## The answer", "",
@@ -130,7 +131,7 @@ def write_report(path: Path, summaries: list[dict], table: list[dict], diffs: li
         cells = []
         for c in labels:
             s = next((x for x in main if x["checkpoint"] == c and x["behavior"] == b), None)
-            cells.append("—" if s is None else s["verdict"] + (f" @ {_fmt(s['crossed_at'], 1)}" if s["verdict"] == "suppressed" else "")
+            cells.append("—" if s is None else s["verdict"] + (f" (over at {s['first_strength_over']})" if s["verdict"] == "suppressed" else "")
                          + f" (p@0 {_fmt(s['p@0'], 2)}, p@max {_fmt(s['p@max'], 2)})")
         lines.append(f"| {b} | " + " | ".join(cells) + " |")
     if diffs:

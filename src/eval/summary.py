@@ -165,6 +165,7 @@ def summarize_group(rows: list[dict], threshold: float, n_boot: int = 1000, seed
         "k50": k50, "k50_reached_fraction": len(reached) / len(boot_k50),
         "k50_ci": [float(np.percentile(reached, 2.5)), float(np.percentile(reached, 97.5))] if len(reached) > 0.5 * len(boot_k50) else None,
         "verdict": v, "crossed_at": k_cross, "threshold": threshold,
+        "first_strength_over": next((k for k, y in zip(ks, pt["p"]) if y >= threshold), None),  # a strength tried
         "crossed_fraction": float(np.mean((boot["p"] >= threshold).any(axis=1))),
         "fit": {**fit, "alpha_ci": _ci(alphas) if len(alphas) else [None, None]},
         "per_template": templates,
