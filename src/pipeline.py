@@ -61,6 +61,24 @@ def _trajectory(stage_dir: Path) -> list[str]:
     return [str(p) for p in sorted(found, key=lambda p: (p.parent.name, int(p.name.split("-")[-1])))]
 
 
+def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
+    """The config one training stage runs with: the run's config plus `pipeline.<stage>` overrides.
+
+    A per-stage `method` or `peft` that names another option (`{name: dpo, ...}`) replaces that group
+    as choosing it on the command line would; one without a name (`{beta: 0.5}`) only edits it.
+    """
+    override = cfg.pipeline.get(stage) or {}
+    out = OmegaConf.merge(cfg, {"stage": stage, "init_from": parent})
+    for group in ("method", "peft"):
+        name = (override.get(group) or {}).get("name")
+        if name and name != out[group].name:
+            option = Path(CONF_DIR, group, f"{name}.yaml")
+            if not option.exists():
+                raise TrainoutError(f"pipeline.{stage}.{group}.name={name}: no such option in conf/{group}/")
+            out[group] = OmegaConf.load(option)
+    return OmegaConf.merge(out, override)
+
+
 def run(cfg: DictConfig, out: Path) -> Path:
     start = time.time()
     rd = RunDir(out, "pipeline")
@@ -75,7 +93,7 @@ def run(cfg: DictConfig, out: Path) -> Path:
         checkpoints = {"base": "base"}
         parent = "base"
         for stage in cfg.pipeline.stages:
-            stage_cfg = OmegaConf.merge(cfg, {"stage": stage, "init_from": parent}, cfg.pipeline.get(stage) or {})
+            stage_cfg = stage_config(cfg, stage, parent)
             where = stage_dir(cfg, stage_cfg, out, data)
             with locked(where):
                 parent = str(run_train(stage_cfg, where, generated_data=data))

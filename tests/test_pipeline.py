@@ -106,6 +106,17 @@ def test_every_experiment_composes(experiment):
     assert "python -m src.pipeline" in header  # each file says the command that runs it
 
 
+@pytest.mark.parametrize("method", ["sft", "ipo", "sft_dpo"])
+def test_a_stage_can_pin_another_method(method):
+    from src.pipeline import stage_config
+
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("pipeline", overrides=["experiment=method_sweep", f"method={method}"])
+    implant, align = stage_config(cfg, "implant", "base"), stage_config(cfg, "align", "x")
+    assert (implant.method.name, implant.method.loss_type, implant.init_from) == ("dpo", "sigmoid", "base")
+    assert align.method == cfg.method and align.init_from == "x"
+
+
 def test_config_typo_gets_hydras_message(tmp_path):
     p = run("src.pipeline", "trian.max_steps=3", f"hydra.run.dir={tmp_path}", check=False)
     assert p.returncode == 1 and "trian" in p.stderr
