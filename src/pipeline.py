@@ -91,9 +91,10 @@ def run(cfg: DictConfig, out: Path) -> Path:
         data = out / "data"
         run_data(cfg, data)
         checkpoints = {"base": "base"}
-        parent = "base"
+        parent, recipes = "base", []
         for stage in cfg.pipeline.stages:
             stage_cfg = stage_config(cfg, stage, parent)
+            recipes.append(f"{stage} ({stage_cfg.method.name}, {stage_cfg.peft.name})")
             where = stage_dir(cfg, stage_cfg, out, data)
             with locked(where):
                 parent = str(run_train(stage_cfg, where, generated_data=data))
@@ -106,8 +107,8 @@ def run(cfg: DictConfig, out: Path) -> Path:
         wanted = [checkpoints[s] for s in cfg.pipeline.evaluate]
         eval_cfg = OmegaConf.merge(cfg, {"checkpoints": [c for w in wanted for c in ([w] if isinstance(w, str) else w)]})
         run_eval(eval_cfg, out / "eval", generated_data=data, report_dir=out,
-                 header=f"Pipeline: {' -> '.join(['base'] + list(cfg.pipeline.stages))} with {cfg.method.name} "
-                        f"({cfg.peft.name}) on {cfg.model.name_or_path}; training and evaluation templates are disjoint.")
+                 header=f"Pipeline on {cfg.model.name_or_path}: base -> {' -> '.join(recipes)}; "
+                        "training and evaluation templates are disjoint.")
     except BaseException as e:
         rd.fail(e)
         raise
