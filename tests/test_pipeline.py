@@ -5,8 +5,10 @@ import csv
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,24 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     assert diffs == [("base", "implant", "0"), ("base", "implant", "2"), ("implant", "align", "0"), ("implant", "align", "2")]
 
 
+def test_compare_killed_then_rerun_gives_the_same_outputs(pipeline_run, tmp_path):
+    args = [f"runs=[{pipeline_run}/eval]", "tracker=none", "bootstrap=50"]
+    run("src.eval.compare", *args, f"hydra.run.dir={tmp_path}/ref")
+    outputs = ("comparison.csv", "summary.json", "report.md")
+    for delay in (1.5, 3.0):  # during start-up, and while it summarises and plots
+        p = subprocess.Popen([sys.executable, "-m", "src.eval.compare", *args, f"hydra.run.dir={tmp_path}/killed"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        for name in outputs:  # whatever exists is whole: every output is written to a temp file and renamed
+            if (tmp_path / "killed" / name).exists():
+                assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
+    run("src.eval.compare", *args, f"hydra.run.dir={tmp_path}/killed")
+    for name in outputs:
+        assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
+
+
 @pytest.mark.parametrize("experiment", sorted(p.stem for p in Path(CONF_DIR, "experiment").glob("*.yaml")))
 def test_every_experiment_composes(experiment):
     with initialize_config_dir(CONF_DIR, version_base="1.3"):
@@ -160,3 +180,12 @@ def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
     other = ModelConfig(kind="tiny_random", seed=1)  # a different base than the one the pipeline trained
     with pytest.raises(TrainoutError, match="was trained from base model 'tiny-random-llama-0'"):
         load_model(other, str(pipeline_run / "align" / "final"))
+
+
+@pytest.mark.slow
+def test_optuna_sweep_minimises_the_pipeline_objective(tmp_path):
+    run("src.pipeline", "-m", "hydra/sweeper=optuna_pmax", "hydra.sweeper.n_trials=2", "tags=[optuna]", *TINY,
+        "tracker=none", f"pipeline.stage_cache={tmp_path}/stages", f"hydra.sweep.dir={tmp_path}/sweep")
+    best = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
+    assert "best_value" in best and "pipeline.align.method.beta" in best
+    assert len(list((tmp_path / "stages").glob("implant-*"))) == 1  # trials vary only the align stage
