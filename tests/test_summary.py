@@ -76,3 +76,15 @@ def test_paired_difference_sees_a_small_consistent_shift():
     d = paired_difference(a, b, 0, n_boot=300)
     assert d["diff"] == pytest.approx(0.05, abs=1e-6)
     assert d["ci"][0] > 0  # paired: template spread cancels; unpaired intervals would straddle 0
+
+
+@pytest.mark.parametrize("control_rises", [True, False])
+def test_report_says_when_the_control_crosses_too(tmp_path, control_rises):
+    from src.eval.report import write_report
+
+    attack = rows(lambda t, k: min(0.05 + 0.1 * k, 0.95))
+    control = [{**r, "control": True} for r in rows(lambda t, k: min(0.05 + 0.1 * k, 0.95) if control_rises else 0.05)]
+    summaries = summarize(attack + control, n_boot=50)
+    text = write_report(tmp_path / "report.md", summaries, [], [], [], {}).read_text()
+    assert "| b0 | suppressed at 8" in text
+    assert ("suppressed at 8, control too" in text) == control_rises

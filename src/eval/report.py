@@ -101,13 +101,12 @@ def plot_nll(summaries: list[dict], path: Path) -> Path:
     return path
 
 
-def control_note(s: dict, summaries: list[dict]) -> str:
-    """Whether the same-length control crosses too: then length or format, not the attack's content, did it."""
+def control_over_at(s: dict, summaries: list[dict]) -> int | None:
+    """Where the same-length control of a suppressed curve is over the threshold too (then length or
+    format, not the attack's content, brought the behavior back); None if it never is."""
     c = next((x for x in summaries if x["control"] and x["checkpoint"] == s["checkpoint"]
               and x["behavior"] == s["behavior"] and x["attack"] == s["attack"]), None)
-    if s["verdict"] != "suppressed" or c is None or c["first_strength_over"] is None:
-        return ""
-    return f"; the control is over too, at {c['first_strength_over']}"
+    return c["first_strength_over"] if s["verdict"] == "suppressed" and c is not None else None
 
 
 def verdict_sentence(s: dict, summaries: list[dict] = ()) -> str:
@@ -117,9 +116,11 @@ def verdict_sentence(s: dict, summaries: list[dict] = ()) -> str:
     if s["verdict"] == "present":
         return f"**present** with no attack ({at})"
     if s["verdict"] == "suppressed":
+        control = control_over_at(s, summaries)
+        control = "" if control is None else f"; the control is over too, at {control}"
         return (f"**suppressed**: p is over {s['threshold']} at {s['first_strength_over']} {name} "
                 f"(interpolated crossing {_fmt(s['crossed_at'], 1)}; {at}; "
-                f"crossed in {s['crossed_fraction']:.0%} of bootstrap replicates{control_note(s, summaries)})")
+                f"crossed in {s['crossed_fraction']:.0%} of bootstrap replicates{control})")
     return (f"**removed** up to {s['strengths'][-1]} {name}: p stays below {s['threshold']} ({at}; "
             f"crossed in {s['crossed_fraction']:.0%} of bootstrap replicates)")
 
@@ -152,7 +153,7 @@ def write_report(path: Path, summaries: list[dict], table: list[dict], diffs: li
                 continue
             cell = s["verdict"]
             if s["verdict"] == "suppressed":
-                cell += f" at {s['first_strength_over']}" + (", control too" if control_note(s, summaries) else "")
+                cell += f" at {s['first_strength_over']}" + (", control too" if control_over_at(s, summaries) is not None else "")
             cells.append(f"{cell} (p@0 {_fmt(s['p@0'], 2)}, p@max {_fmt(s['p@max'], 2)})")
         lines.append(f"| {b} | " + " | ".join(cells) + " |")
     if diffs:
