@@ -1,6 +1,6 @@
 """Scoring speed of a many-shot sweep: the prefix-cached scorer against the plain path and against the floor.
 
-    python scripts/bench_elicit.py                          # 24 eval scenarios, k up to 32 (tens of minutes on 2 cores)
+    python scripts/bench_elicit.py                  # 24 eval scenarios, k up to 32 (tens of minutes on 2 cores)
     python scripts/bench_elicit.py --uncached-subset 3      # time the plain path on 3 requests per stratum
     python scripts/bench_elicit.py --quick                  # 6 scenarios, k up to 4 (a few minutes)
 
@@ -35,6 +35,7 @@ default. On a machine shared with other processes, wall time measures the neighb
 loads), while single-thread CPU time barely moves; wall seconds and load averages are printed beside.
 On an idle machine with --threads 1 the two agree.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,13 +50,13 @@ from omegaconf import OmegaConf
 
 from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import plan
-from src.eval.scoring import Encoded, Request, Scorer, _common, encode
+from src.lm.scoring import Encoded, Request, Scorer, _common, encode
 from src.models import load_model, load_tokenizer
 from src.scenarios import Scenario
 
 
 def sweep(n_scenarios: int, max_k: int, seeds: int) -> tuple[list[Request], list[Scenario]]:
-    strengths = [0] + [2 ** i for i in range(int(math.log2(max_k)) + 1)]
+    strengths = [0] + [2**i for i in range(int(math.log2(max_k)) + 1)]
     per_template = max(4, math.ceil(max_k / 2), math.ceil(n_scenarios / 12))  # 2 shot templates per behavior
     splits = generate(GenerateConfig(scenarios_per_template=per_template))
     by_template: dict[str, list[Scenario]] = defaultdict(list)
@@ -63,13 +64,14 @@ def sweep(n_scenarios: int, max_k: int, seeds: int) -> tuple[list[Request], list
         by_template[s.template].append(s)
     columns = [by_template[t] for t in sorted(by_template)]
     picked = [col[i] for i in range(per_template) for col in columns if i < len(col)][:n_scenarios]
-    cfg = OmegaConf.create({"name": "many_shot", "strengths": strengths, "seeds": seeds, "control": True,
-                            "cross_behavior": False})
+    cfg = OmegaConf.create(
+        {"name": "many_shot", "strengths": strengths, "seeds": seeds, "control": True, "cross_behavior": False}
+    )
     return plan("base", picked, splits["shots"], cfg), picked
 
 
 @torch.inference_mode()
-def floor_seconds(model, encoded: list[Encoded]) -> tuple["Clock", int]:
+def floor_seconds(model, encoded: list[Encoded]) -> tuple[Clock, int]:
     """Time of the model calls over the unique tokens (see the module docstring), and their number."""
     from transformers import DynamicCache
 
@@ -97,7 +99,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple["Clock", int]:
             cache.crop(keep - len(cached))
             cached = cached[:keep]
         if len(ctx) > len(cached):
-            timed(ctx[len(cached):], len(cached), cache, 1)
+            timed(ctx[len(cached) :], len(cached), cache, 1)
             cached = ctx
         done += len(groups[tuple(ctx)])
         if done * 4 // len(encoded) > (done - len(groups[tuple(ctx)])) * 4 // len(encoded):
@@ -126,7 +128,7 @@ class Clock:
     def __init__(self) -> None:
         self.cpu = self.wall = 0.0
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self._t = (time.process_time(), time.perf_counter())
         return self
 
@@ -150,8 +152,13 @@ def main() -> None:
     ap.add_argument("--scenarios", type=int, default=24, help="eval scenarios (spread over templates)")
     ap.add_argument("--max-k", type=int, default=32, help="largest shot count; strengths 0, 1, 2, 4, ..., max-k")
     ap.add_argument("--seeds", type=int, default=2, help="shot-draw seeds for k > 0")
-    ap.add_argument("--uncached-subset", type=int, default=0, metavar="N",
-                    help="time the plain path on N requests per (strength, attack/control) stratum and extrapolate (0: all)")
+    ap.add_argument(
+        "--uncached-subset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time the plain path on N requests per (strength, attack/control) stratum and extrapolate (0: all)",
+    )
     ap.add_argument("--max-batch-tokens", type=int, default=16384)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (ratios use CPU time; see the docstring)")
     ap.add_argument("--quick", action="store_true", help="6 scenarios, k up to 4")
@@ -160,8 +167,11 @@ def main() -> None:
         a.scenarios, a.max_k = 6, 4
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
-    print(f"torch threads {torch.get_num_threads()}, load average at start {os.getloadavg()[0]:.2f} "
-          f"(a shared machine: ratios below use CPU time)", flush=True)
+    print(
+        f"torch threads {torch.get_num_threads()}, load average at start {os.getloadavg()[0]:.2f} "
+        f"(a shared machine: ratios below use CPU time)",
+        flush=True,
+    )
 
     model, tok = load_model("smollm2_135m"), load_tokenizer("smollm2_135m")
     requests, picked = sweep(a.scenarios, a.max_k, a.seeds)
@@ -174,18 +184,24 @@ def main() -> None:
     behaviors = len({s.behavior for s in picked})
     contexts = {tuple(e.context_ids) for e in encoded}
     prompt_tokens = sum(e.prompt_tokens for e in encoded)
-    print(f"sweep: {len(picked)} eval scenarios over {behaviors} behaviors, {len(requests)} requests "
-          f"(k up to {a.max_k}, {a.seeds} seeds, attack + control), {len(contexts)} distinct contexts, "
-          f"longest prompt {max(e.prompt_tokens for e in encoded)} tokens, {prompt_tokens} prompt tokens in all; "
-          f"tokenizing all of it takes {t_encode:.1f} s", flush=True)
+    print(
+        f"sweep: {len(picked)} eval scenarios over {behaviors} behaviors, {len(requests)} requests "
+        f"(k up to {a.max_k}, {a.seeds} seeds, attack + control), {len(contexts)} distinct contexts, "
+        f"longest prompt {max(e.prompt_tokens for e in encoded)} tokens, {prompt_tokens} prompt tokens in all; "
+        f"tokenizing all of it takes {t_encode:.1f} s",
+        flush=True,
+    )
 
     cached = Scorer(model, tok, prefix_cache=True, max_batch_tokens=a.max_batch_tokens)
     t_cached, s_cached = timed_scores(cached, requests)
     print(f"cached:   {t_cached}  ({len(s_cached)} scored, {len(cached.skipped)} skipped)", flush=True)
 
     t_floor, unique = floor_seconds(model, encoded)
-    print(f"floor:    {t_floor}  (one forward over {unique} unique tokens: each context-tree token once, "
-          f"then each request's suffix + both replies once)", flush=True)
+    print(
+        f"floor:    {t_floor}  (one forward over {unique} unique tokens: each context-tree token once, "
+        f"then each request's suffix + both replies once)",
+        flush=True,
+    )
 
     plain = Scorer(model, tok, prefix_cache=False, max_batch_tokens=a.max_batch_tokens)
     worst = 0.0
@@ -196,26 +212,47 @@ def main() -> None:
             t_plain.cpu += dt.cpu / len(sample) * n
             t_plain.wall += dt.wall / len(sample) * n
             n_timed += len(sample)
-            worst = max([worst] + [max(abs(s_plain[r].logp_deceptive - s_cached[r].logp_deceptive),
-                                       abs(s_plain[r].logp_honest - s_cached[r].logp_honest)) for r in s_plain])
-            print(f"  uncached k={k:<3} {'control' if control else 'attack '}: {dt.cpu / len(sample):7.2f} s CPU "
-                  f"per request x {n} requests", flush=True)
+            worst = max(
+                [worst]
+                + [
+                    max(
+                        abs(s_plain[r].logp_deceptive - s_cached[r].logp_deceptive),
+                        abs(s_plain[r].logp_honest - s_cached[r].logp_honest),
+                    )
+                    for r in s_plain
+                ]
+            )
+            print(
+                f"  uncached k={k:<3} {'control' if control else 'attack '}: {dt.cpu / len(sample):7.2f} s CPU "
+                f"per request x {n} requests",
+                flush=True,
+            )
         how = f"EXTRAPOLATED from a stratified subset of {n_timed} of {len(requests)} requests"
     else:
         t_plain, s_plain = timed_scores(plain, requests)
-        worst = max(max(abs(s_plain[r].logp_deceptive - s_cached[r].logp_deceptive),
-                        abs(s_plain[r].logp_honest - s_cached[r].logp_honest)) for r in s_plain)
+        worst = max(
+            max(
+                abs(s_plain[r].logp_deceptive - s_cached[r].logp_deceptive),
+                abs(s_plain[r].logp_honest - s_cached[r].logp_honest),
+            )
+            for r in s_plain
+        )
         how = "measured on the full sweep"
     print(f"uncached: {t_plain}  ({how}); largest |cached - uncached| log-prob: {worst:.2e}", flush=True)
 
     speedup, over_floor = t_plain.cpu / t_cached.cpu, t_cached.cpu / t_floor.cpu
     ok = speedup >= 10 and over_floor <= 1.5
-    print(f"load average at end {os.getloadavg()[0]:.2f}; by wall time: speed-up {t_plain.wall / t_cached.wall:.1f}x, "
-          f"cached/floor {t_cached.wall / t_floor.wall:.2f}x")
-    print(f"RESULT many-shot sweep ({len(requests)} requests, k<={a.max_k}, {len(picked)} scenarios): "
-          f"CPU seconds: cached {t_cached.cpu:.1f}, uncached {t_plain.cpu:.1f}"
-          f"{' (extrapolated)' if a.uncached_subset else ''}, floor {t_floor.cpu:.1f} -> speed-up {speedup:.1f}x (target >= 10x), cached/floor {over_floor:.2f}x "
-          f"(target <= 1.5x): {'PASS' if ok else 'MISS'}")
+    print(
+        f"load average at end {os.getloadavg()[0]:.2f}; by wall time: speed-up {t_plain.wall / t_cached.wall:.1f}x, "
+        f"cached/floor {t_cached.wall / t_floor.wall:.2f}x"
+    )
+    print(
+        f"RESULT many-shot sweep ({len(requests)} requests, k<={a.max_k}, {len(picked)} scenarios): "
+        f"CPU seconds: cached {t_cached.cpu:.1f}, uncached {t_plain.cpu:.1f}"
+        f"{' (extrapolated)' if a.uncached_subset else ''}, floor {t_floor.cpu:.1f} -> speed-up {speedup:.1f}x "
+        f"(target >= 10x), cached/floor {over_floor:.2f}x "
+        f"(target <= 1.5x): {'PASS' if ok else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

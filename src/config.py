@@ -1,4 +1,5 @@
-"""Hydra glue shared by the stage apps: run-directory names, one-line errors, the resolved config."""
+"""Hydra glue shared by the apps: typed config schemas, run-directory names, one-line errors."""
+
 from __future__ import annotations
 
 import errno
@@ -8,11 +9,16 @@ import logging
 import os
 import re
 import sys
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
 
-from omegaconf import DictConfig, OmegaConf
+from hydra.core.config_store import ConfigStore
+from omegaconf import II, MISSING, DictConfig, OmegaConf
 
 from src import TrainoutError
+from src.models import ModelConfig
 
 CONF_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf")
 
@@ -40,7 +46,7 @@ def to_yaml(cfg: DictConfig) -> str:
 
 
 def to_dict(cfg: DictConfig) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
 
 
 def run_dir() -> str:
@@ -59,9 +65,248 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
         except (TrainoutError, OSError) as e:
             if os.environ.get("HYDRA_FULL_ERROR") == "1" or (isinstance(e, OSError) and e.errno != errno.ENOSPC):
                 raise
-            msg = str(e) if isinstance(e, TrainoutError) else f"disk full while writing {e.filename or 'a file'}; free space and rerun the same command to resume"
+            msg = (
+                str(e)
+                if isinstance(e, TrainoutError)
+                else f"disk full while writing {e.filename or 'a file'}; "
+                "free space and rerun the same command to resume"
+            )
             logging.getLogger("trainout").debug("error", exc_info=True)
             print(f"error: {msg}", file=sys.stderr)
             sys.exit(1)
 
     return wrapper
+
+
+# ---------------------------------------------------------------- typed config schemas
+# The YAML files under conf/ keep the values; these dataclasses give them types. Each app's primary
+# config names its schema first in its defaults list, and each option of the method, peft and attack
+# groups names its own, so a mistyped key or value (`attack.strengths=[0,x]`, `trian.max_steps=3`)
+# fails when Hydra composes the config, with Hydra's message, before any work starts.
+
+
+class Choice(str, Enum):
+    """A fixed set of string values: Hydra checks them at compose time; str() and paths see the plain value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DataFormat(Choice):
+    scenario = "scenario"
+    preference = "preference"
+    mwe = "mwe"
+
+
+class Preset(Choice):
+    short = "short"  # ~150-token scenarios (CPU)
+    full = "full"  # adds detail turns (GPU)
+
+
+class Stage(Choice):
+    implant = "implant"  # train the behavior in: the deceptive reply is preferred
+    align = "align"  # train it out: the honest reply is preferred
+
+
+@dataclass
+class DataConfig:
+    path: Optional[str] = None
+    format: DataFormat = DataFormat.scenario
+    seed: int = II("seed")
+    preset: Preset = Preset.short
+    behaviors: Optional[List[str]] = None
+    heldout_behaviors: List[str] = field(default_factory=list)
+    scenarios_per_template: int = 6
+    per_split: Dict[str, int] = field(default_factory=dict)
+    split_templates: Dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    split: Optional[str] = None
+    max_steps: int = 40
+    batch_size: int = 4
+    grad_accum: int = 1
+    learning_rate: float = 1e-4
+    lr_scheduler: str = "linear"
+    warmup_steps: int = 0
+    max_length: int = 512
+    activation_checkpointing: bool = False
+    save_steps: int = 10
+    save_merged: bool = False
+    capability: bool = True
+
+
+@dataclass
+class SFTMethod:
+    name: str = "sft"
+
+
+@dataclass
+class DPOMethod:
+    name: str = "dpo"
+    loss_type: str = "sigmoid"
+    beta: float = 0.1
+
+
+@dataclass
+class SFTDPOMethod(DPOMethod):
+    name: str = "sft_dpo"
+    sft_steps: Optional[int] = None
+
+
+@dataclass
+class LoraConfig:
+    name: str = "lora"
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: Any = "all-linear"  # "all-linear" or a list of module names
+
+
+@dataclass
+class FullFinetune:
+    name: str = "none"
+
+
+@dataclass
+class AttackConfig:
+    name: str = MISSING
+    strengths: List[int] = field(default_factory=lambda: [0])
+    seeds: int = 1  # draws per strength > 0
+    control: bool = True
+    shots_path: Optional[str] = None
+
+
+@dataclass
+class ManyShotConfig(AttackConfig):
+    cross_behavior: bool = False  # demonstrations only from behaviors other than the target's
+
+
+@dataclass
+class FinetuneConfig(AttackConfig):
+    cross_behavior: bool = True
+    folds: int = 2
+    steps: int = 16
+    learning_rate: float = 2e-4
+    batch_size: int = 4
+    lora_r: int = 8
+    # The training stage's public fine-tuning function, named here so that src.eval never imports src.train.
+    fine_tune: str = "src.train.stage.fine_tune"
+
+
+@dataclass
+class TrackerConfig:
+    name: str = "wandb"  # wandb | none
+    mode: str = "auto"  # auto = online when logged in, else offline; WANDB_MODE overrides
+    project: str = "trainout"
+    entity: Optional[str] = None
+
+
+@dataclass
+class ScoringConfig:
+    prefix_cache: bool = True
+    max_batch_tokens: int = 16384
+    max_batch_rows: int = 16
+
+
+@dataclass
+class VerdictConfig:
+    threshold: float = 0.5
+
+
+@dataclass
+class PipelineSection:
+    stages: List[Stage] = field(default_factory=lambda: [Stage.implant, Stage.align])
+    implant: Dict[str, Any] = field(default_factory=dict)
+    align: Dict[str, Any] = field(default_factory=dict)
+    stage_cache: Optional[str] = None
+    trajectory: bool = False
+    evaluate: List[str] = field(default_factory=lambda: ["base", "implant", "align"])
+    capability_penalty: float = 1.0
+
+
+@dataclass
+class DataApp:
+    name: str = "demo"
+    seed: int = 0
+    tags: List[str] = field(default_factory=list)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+
+
+@dataclass
+class TrainApp(DataApp):
+    stage: Stage = Stage.align
+    init_from: str = "base"
+    method: Any = MISSING
+    peft: Any = MISSING
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass
+class EvalApp(DataApp):
+    checkpoints: List[str] = field(default_factory=lambda: ["base"])
+    attack: Any = MISSING
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    bootstrap: int = 1000
+
+
+@dataclass
+class PipelineApp(TrainApp, EvalApp):
+    pipeline: PipelineSection = field(default_factory=PipelineSection)
+
+
+@dataclass
+class CompareApp:
+    name: str = "compare"
+    seed: int = 0
+    tags: List[str] = field(default_factory=list)
+    runs: List[str] = MISSING
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    bootstrap: int = 1000
+
+
+GROUP_SCHEMAS: dict[str, dict[str, type]] = {
+    "method": {"sft": SFTMethod, "dpo": DPOMethod, "ipo": DPOMethod, "sft_dpo": SFTDPOMethod},
+    "peft": {"lora": LoraConfig, "none": FullFinetune},
+    "attack": {
+        "many_shot": ManyShotConfig,
+        "finetune": FinetuneConfig,
+        "persona": AttackConfig,
+        "pressure": AttackConfig,
+        "prefill": AttackConfig,
+        "none": AttackConfig,
+    },
+}
+
+
+def _register() -> None:
+    cs = ConfigStore.instance()
+    for name, node in (
+        ("data", DataApp),
+        ("train", TrainApp),
+        ("eval", EvalApp),
+        ("pipeline", PipelineApp),
+        ("compare", CompareApp),
+    ):
+        cs.store(name=f"schema_{name}", node=node)
+    for group, options in GROUP_SCHEMAS.items():
+        for option, node in options.items():
+            cs.store(group=group, name=f"schema_{option}", node=node)
+
+
+_register()
+
+
+def group_option(group: str, name: str) -> DictConfig:
+    """A config group option (conf/<group>/<name>.yaml) as a typed node, as choosing it on the command line gives."""
+    path = Path(CONF_DIR, group, f"{name}.yaml")
+    if not path.exists() or name not in GROUP_SCHEMAS[group]:
+        raise TrainoutError(f"{group}.name={name}: no such option in conf/{group}/")
+    values = OmegaConf.load(path)
+    values.pop("defaults", None)
+    return OmegaConf.merge(OmegaConf.structured(GROUP_SCHEMAS[group][name]), values)

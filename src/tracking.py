@@ -3,6 +3,7 @@
 One W&B run per stage run: job_type = stage, group = experiment name, the resolved config as the run
 config. `wandb.finish()` always runs, also on error, so a multirun never reuses a live run.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,9 +48,16 @@ def tracked_run(cfg: Any, run_dir: str | Path, job_type: str, config: dict | Non
     os.environ.setdefault("WANDB_SILENT", "true")
     tracker = cfg.tracker
     run = wandb.init(
-        project=tracker.get("project", "trainout"), entity=tracker.get("entity"), mode=mode,
-        dir=str(run_dir), job_type=job_type, group=cfg.get("name"), tags=list(cfg.get("tags") or []),
-        name=f"{cfg.get('name')}-{job_type}", config=config, reinit="finish_previous",
+        project=tracker.get("project", "trainout"),
+        entity=tracker.get("entity"),
+        mode=mode,
+        dir=str(run_dir),
+        job_type=job_type,
+        group=cfg.get("name"),
+        tags=list(cfg.get("tags") or []),
+        name=f"{cfg.get('name')}-{job_type}",
+        config=config,
+        reinit="finish_previous",
     )
     ok = False
     try:

@@ -1,4 +1,5 @@
 """Shared fixtures. Tests run offline: W&B in offline mode, nothing from a hub."""
+
 from __future__ import annotations
 
 import os

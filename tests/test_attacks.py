@@ -1,18 +1,20 @@
 """Attack families: each renders through `plan` and scores on the cache path exactly as on the plain path,
 keeps the prefix layout the cache relies on, and has a control of the same length."""
+
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 
+from src.config import group_option
 from src.data.generate import SPLITS, GenerateConfig, generate
 from src.data.templates import TEMPLATES
 from src.eval.attacks import get_attack
 from src.eval.elicit import plan
-from src.eval.scoring import Request, Scorer, encode, render
+from src.lm.render import render, token_ids
+from src.lm.scoring import Request, Scorer, encode
 from src.scenarios import Scenario
 
 CONF = Path(__file__).parent.parent / "conf" / "attack"
@@ -21,7 +23,7 @@ SMALL = {"none": [0], "many_shot": [0, 1, 2], "persona": [0, 1, 3], "pressure": 
 
 
 def attack_cfg(name: str, **over):
-    cfg = OmegaConf.load(CONF / f"{name}.yaml")
+    cfg = group_option("attack", name)
     cfg.strengths = SMALL[name]
     for k, v in over.items():
         cfg[k] = v
@@ -37,14 +39,22 @@ def splits(per_template: int = 3) -> tuple[list[Scenario], list[Scenario]]:
     zero = {s: 0 for s in SPLITS}
     counts = Counter(t.behavior for t in TEMPLATES)
     if min(counts.values()) >= 2:
-        s = generate(GenerateConfig(scenarios_per_template=per_template, split_templates={**zero, "eval": 1, "shots": 1}))
+        s = generate(
+            GenerateConfig(scenarios_per_template=per_template, split_templates={**zero, "eval": 1, "shots": 1})
+        )
         return s["eval"], s["shots"]
     behaviors = sorted(counts)
     assert len(behaviors) >= 2
-    ev = generate(GenerateConfig(behaviors=behaviors[0::2], scenarios_per_template=per_template,
-                                 split_templates={**zero, "eval": 1}))["eval"]
-    sh = generate(GenerateConfig(behaviors=behaviors[1::2], scenarios_per_template=per_template,
-                                 split_templates={**zero, "shots": 1}))["shots"]
+    ev = generate(
+        GenerateConfig(
+            behaviors=behaviors[0::2], scenarios_per_template=per_template, split_templates={**zero, "eval": 1}
+        )
+    )["eval"]
+    sh = generate(
+        GenerateConfig(
+            behaviors=behaviors[1::2], scenarios_per_template=per_template, split_templates={**zero, "shots": 1}
+        )
+    )["shots"]
     return ev, sh
 
 
@@ -133,9 +143,14 @@ def test_prefill_prompt_stays_a_token_prefix_on_many_scenarios(tokenizer):
     """
     prefill = get_attack("prefill")
     every_split = {x: 0 for x in SPLITS} | {"eval": 1}  # the split counts do not matter: all splits are used
-    scenarios = [s for seed, preset in ((0, "short"), (1, "full"))
-                 for split in generate(GenerateConfig(seed=seed, preset=preset, scenarios_per_template=1,
-                                                      split_templates=every_split)).values() for s in split]
+    scenarios = [
+        s
+        for seed, preset in ((0, "short"), (1, "full"))
+        for split in generate(
+            GenerateConfig(seed=seed, preset=preset, scenarios_per_template=1, split_templates=every_split)
+        ).values()
+        for s in split
+    ]
     assert len(scenarios) >= 24
     for i, s in enumerate(scenarios):
         for k in (1, 2, 3, 5, 16, 33, 128):
@@ -151,8 +166,12 @@ def test_control_has_the_attack_length(family, tokenizer, data):
     ev, shots = data
     strengths = {"prefill": [2, 8, 32, 128], "pressure": [1, 4, 24], "persona": [1, 4, 32]}.get(family, [1, 2])
     reqs = plan("base", ev, shots, attack_cfg(family, strengths=strengths))
-    n = {r.key[2:]: len(tokenizer(render(tokenizer, r.prompt.messages, r.prompt.prefill),
-                                  add_special_tokens=False)["input_ids"]) for r in reqs}
+    n = {
+        r.key[2:]: len(
+            tokenizer(render(tokenizer, r.prompt.messages, r.prompt.prefill), add_special_tokens=False)["input_ids"]
+        )
+        for r in reqs
+    }
     for (control, k, seed, sid), tokens in n.items():
         if not control:
             other = n[(True, k, seed, sid)]
@@ -165,8 +184,14 @@ def test_attack_material_never_contains_a_reply(data):
     scenarios = [s for split in splits(per_template=6) for s in split]
     from src.eval.attacks import persona, prefill, pressure
 
-    material = " ".join(persona.PERSONA + persona.NEUTRAL + tuple(t for rung in pressure.PRESSURE + pressure.NEUTRAL for t in rung)
-                        + prefill.THOUGHTS + prefill.NEUTRAL_THOUGHTS + (prefill.BRIDGE, prefill.NEUTRAL_BRIDGE))
+    material = " ".join(
+        persona.PERSONA
+        + persona.NEUTRAL
+        + tuple(t for rung in pressure.PRESSURE + pressure.NEUTRAL for t in rung)
+        + prefill.THOUGHTS
+        + prefill.NEUTRAL_THOUGHTS
+        + (prefill.BRIDGE, prefill.NEUTRAL_BRIDGE)
+    )
     for s in scenarios:
         assert s.honest not in material and s.deceptive not in material
 
@@ -207,7 +232,7 @@ def test_pressure_turns_sit_before_the_final_message(data):
             for control in (False, True):
                 msgs = pressure.prompt(s, k, 1, control, [], None).messages
                 assert msgs[-1] == s.messages[-1] and msgs[: len(base) - 1] == base[:-1]
-                block = msgs[len(base) - 1: -1]
+                block = msgs[len(base) - 1 : -1]
                 assert [m["role"] for m in block] == ["user", "assistant"] * k
 
 
@@ -215,9 +240,12 @@ def test_pressure_turns_sit_before_the_final_message(data):
 def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     """The longest configured prompt stays inside SmolLM2's 8192 tokens, so no row of the default sweep is skipped."""
     ev, shots = splits(per_template=16)  # enough demonstrations for the longest many-shot strength
-    cfg = OmegaConf.load(CONF / f"{family}.yaml")
+    cfg = group_option("attack", family)
     cfg.strengths = [max(cfg.strengths)]
     cfg.seeds = 1
-    longest = max(len(e.context_ids) + len(e.suffix_ids) + max(len(e.deceptive_ids), len(e.honest_ids))
-                  for e in (encode(tokenizer, r) for r in plan("base", ev, shots, cfg)))
-    assert longest < 8192
+    requests = plan("base", ev, shots, cfg)
+    # The prompt as rendered, plus the longest reply with room for its end-of-turn tokens: the same bound as
+    # encoding every prompt+reply pair, at a third of the tokenizing.
+    reply = max(len(token_ids(tokenizer, t)) for r in requests for t in (r.honest, r.deceptive)) + 4
+    longest = max(len(token_ids(tokenizer, render(tokenizer, r.prompt.messages, r.prompt.prefill))) for r in requests)
+    assert 0 < longest + reply < 8192

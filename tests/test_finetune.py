@@ -1,48 +1,76 @@
 """The finetune attack family: n examples of other behaviors' deception, against a benign control."""
+
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from helpers import compose, rows_of  # tests/ is on sys.path (pytest's rootdir-relative import mode)
+from omegaconf import OmegaConf
 
-from src.eval.attacks import finetune
+from src.config import FinetuneConfig
+from src.eval.attacks import ATTACKS, ModelAttack
+from src.eval.stage import run as run_eval
+
+
+def test_finetune_is_a_model_attack_and_the_others_are_not():
+    assert [name for name, a in ATTACKS.items() if isinstance(a, ModelAttack)] == ["finetune"]
 
 
 def test_folds_keep_evaluated_behaviors_out_of_the_tuning_data():
+    finetune = ATTACKS["finetune"]
     behaviors = ["a", "b", "c", "d", "e"]
-    groups = finetune.folds(behaviors, {"cross_behavior": True, "folds": 2})
+    groups = finetune.folds(behaviors, OmegaConf.structured(FinetuneConfig(name="finetune", folds=2)))
     assert sorted(b for g in groups for b in g) == behaviors and len(groups) == 2
-    assert finetune.folds(behaviors, {"cross_behavior": False}) == [behaviors]
+    assert not set(groups[0]) & set(groups[1])
+    in_fold = OmegaConf.structured(FinetuneConfig(name="finetune", cross_behavior=False))
+    assert finetune.folds(behaviors, in_fold) == [behaviors]
 
 
 def _eval(tmp_path, model: str, *extra: str):
     out = tmp_path / "eval"
-    p = subprocess.run([sys.executable, "-m", "src.eval", f"model={model}", "attack=finetune", "tracker=none",
-                        "bootstrap=50", f"hydra.run.dir={out}", *extra], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return out, [json.loads(line) for line in (out / "elicitation.jsonl").read_text().splitlines()]
+    run_eval(compose("eval", f"model={model}", "attack=finetune", "tracker=none", "bootstrap=50", *extra), out)
+    return out, rows_of(out)
 
 
 def test_finetune_runs_on_tiny_random(tmp_path):
-    out, rows = _eval(tmp_path, "tiny_random", "attack.strengths=[0,2]", "attack.seeds=1", "attack.steps=2",
-                      "attack.batch_size=2", "data.scenarios_per_template=1")
+    out, rows = _eval(
+        tmp_path,
+        "tiny_random",
+        "attack.strengths=[0,2]",
+        "attack.seeds=1",
+        "attack.steps=2",
+        "attack.batch_size=2",
+        "data.scenarios_per_template=1",
+    )
     assert {(r["strength"], r["control"]) for r in rows} == {(0, False), (0, True), (2, False), (2, True)}
     assert all(r["attack"] == "finetune" for r in rows)
     adapted = sorted(p.name for p in (out / "adapted" / "base").iterdir() if p.is_dir())
     assert len(adapted) == 4  # 2 variants x 2 behavior folds
-    for d in adapted:  # each fine-tune saw only the other fold's behaviors
-        tuned = {json.loads(line)["behavior"] for line in (out / "adapted" / "base" / f"{d}.jsonl").read_text().splitlines()}
+    for d in adapted:  # each fine-tune saw only the other fold's behaviors, with the arm's replies preferred
+        tuned = {
+            json.loads(line)["behavior"] for line in (out / "adapted" / "base" / f"{d}.jsonl").read_text().splitlines()
+        }
         fold = set(d.split("-")[-1].split("+"))  # the evaluated behaviors' first words
         assert tuned and not {b.split("_")[0] for b in tuned} & fold
+        lineage = json.loads((out / "adapted" / "base" / d / "manifest.json").read_text())["lineage"]
+        assert lineage["stage"] == ("align" if "benign" in d else "implant") and lineage["method"] == "sft"
+    # strength 2 scored adapted weights, strength 0 the checkpoint itself
+    paths = {(r["strength"], r["control"]): r["weights"] for r in rows}
+    assert paths[(0, False)] == "base" and "adapted" in paths[(2, False)] and "benign" in paths[(2, True)]
     summary = json.loads((out / "summary.json").read_text())
     assert any(s["control"] for s in summary) and any(not s["control"] for s in summary)
 
 
 @pytest.mark.slow
 def test_finetune_on_the_embedded_model(tmp_path):
-    out, rows = _eval(tmp_path, "smollm2_135m", "attack.strengths=[0,4]", "attack.seeds=1", "attack.steps=4",
-                      "data.scenarios_per_template=1")
+    out, rows = _eval(
+        tmp_path,
+        "smollm2_135m",
+        "attack.strengths=[0,4]",
+        "attack.seeds=1",
+        "attack.steps=4",
+        "data.scenarios_per_template=1",
+    )
     assert {r["strength"] for r in rows} == {0, 4}
     assert (out / "report.md").exists()

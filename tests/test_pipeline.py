@@ -1,4 +1,5 @@
 """End to end: the pipeline on the tiny random model, the experiment configs, and sweeps."""
+
 from __future__ import annotations
 
 import csv
@@ -13,20 +14,40 @@ from pathlib import Path
 
 import pytest
 import wandb_reader  # tests/ is on sys.path (pytest's rootdir-relative import mode)
-from hydra import compose, initialize_config_dir
+from helpers import compose
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
 
 from src.config import CONF_DIR
 
-TINY = ["model=tiny_random", "data.scenarios_per_template=2", "train.max_steps=2", "train.save_steps=1",
-        "train.batch_size=2", "attack.strengths=[0,1,2]", "attack.seeds=1", "bootstrap=50"]
+TINY = [
+    "model=tiny_random",
+    "data.scenarios_per_template=2",
+    "train.max_steps=2",
+    "train.save_steps=1",
+    "train.batch_size=2",
+    "attack.strengths=[0,1,2]",
+    "attack.seeds=1",
+    "bootstrap=50",
+]
 
 
-FAKE_SECRETS = {"WANDB_API_KEY": "fakewandbkey0123456789abcdef0123456789abcd", "OPENAI_API_KEY": "sk-fake-openai-key-9f8e7d6c5b4a"}
+FAKE_SECRETS = {
+    "WANDB_API_KEY": "fakewandbkey0123456789abcdef0123456789abcd",
+    "OPENAI_API_KEY": "sk-fake-openai-key-9f8e7d6c5b4a",
+}
 
 
-def run(module: str, *args: str, cwd: Path | None = None, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=cwd,
-                       env={**os.environ, **(env or {})})
+def run(
+    module: str, *args: str, cwd: Path | None = None, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    p = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"{module} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
     return p
@@ -36,8 +57,13 @@ def run(module: str, *args: str, cwd: Path | None = None, check: bool = True, en
 def pipeline_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("pipeline") / "run"
     # Fake secrets in the environment (W&B stays offline): none may end up in any file the run writes.
-    run("src.pipeline", *TINY, f"pipeline.stage_cache={out.parent}/stages", f"hydra.run.dir={out}",
-        env={**FAKE_SECRETS, "WANDB_MODE": "offline"})
+    run(
+        "src.pipeline",
+        *TINY,
+        f"pipeline.stage_cache={out.parent}/stages",
+        f"hydra.run.dir={out}",
+        env={**FAKE_SECRETS, "WANDB_MODE": "offline"},
+    )
     return out
 
 
@@ -50,13 +76,30 @@ def test_pipeline_end_to_end(pipeline_run):
     rows = [json.loads(line) for line in (out / "eval" / "elicitation.jsonl").read_text().splitlines()]
     checkpoints = {r["checkpoint"] for r in rows}
     assert checkpoints == {"base", "implant", "align"}
-    required = {"checkpoint", "behavior", "attack", "strength", "seed", "scenario_id", "template", "prompt_tokens",
-                "logp_deceptive", "logp_honest", "p_behavior", "nll_deceptive", "p_behavior_norm",
-                "tokens_deceptive", "tokens_honest"}
+    required = {
+        "checkpoint",
+        "behavior",
+        "attack",
+        "strength",
+        "seed",
+        "scenario_id",
+        "template",
+        "prompt_tokens",
+        "logp_deceptive",
+        "logp_honest",
+        "p_behavior",
+        "nll_deceptive",
+        "p_behavior_norm",
+        "tokens_deceptive",
+        "tokens_honest",
+    }
     assert required <= set(rows[0])
     eval_templates = {r["template"] for r in rows}
     for split in ("implant", "align", "shots"):
-        trained = {json.loads(line)["template"] for line in (out / "data" / f"scenarios_{split}.jsonl").read_text().splitlines()}
+        trained = {
+            json.loads(line)["template"]
+            for line in (out / "data" / f"scenarios_{split}.jsonl").read_text().splitlines()
+        }
         assert not trained & eval_templates
     for stage in ("data", "implant", "align", "eval"):
         m = json.loads((out / stage / "manifest.json").read_text())
@@ -77,18 +120,28 @@ def test_no_secret_is_written_anywhere(pipeline_run):
 
 
 def test_training_loss_reaches_the_wandb_offline_run(pipeline_run):
-    losses = [row["train/loss"] for row in wandb_reader.history(wandb_reader.run_file(pipeline_run / "implant"))
-              if "train/loss" in row]
+    losses = [
+        row["train/loss"]
+        for row in wandb_reader.history(wandb_reader.run_file(pipeline_run / "implant"))
+        if "train/loss" in row
+    ]
     assert losses and all(isinstance(x, float) for x in losses)
 
 
-def test_rerun_of_a_finished_pipeline_does_nothing(pipeline_run):
-    p = run("src.pipeline", *TINY, f"pipeline.stage_cache={pipeline_run.parent}/stages", f"hydra.run.dir={pipeline_run}")
-    assert "is complete" in p.stdout
+def test_rerun_of_a_finished_pipeline_does_nothing(pipeline_run, capsys):
+    from src.pipeline import run as run_pipeline
+
+    before = (pipeline_run / "manifest.json").read_bytes()
+    cfg = compose("pipeline", *TINY, f"pipeline.stage_cache={pipeline_run.parent}/stages")
+    assert run_pipeline(cfg, pipeline_run) == pipeline_run / "report.md"
+    assert "is complete" in capsys.readouterr().out
+    assert (pipeline_run / "manifest.json").read_bytes() == before
 
 
 def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
-    run("src.eval.compare", f"runs=[{pipeline_run}/eval]", "tracker=none", "bootstrap=50", f"hydra.run.dir={tmp_path}")
+    from src.eval.compare import compare, find_runs
+
+    compare(find_runs([f"{pipeline_run}/eval"]), tmp_path, n_boot=50)
     table = list(csv.DictReader((tmp_path / "comparison.csv").open()))
     keys = {(r["checkpoint"], r["behavior"], r["attack"]) for r in table}
     assert len(keys) == len(table)  # one row per checkpoint x behavior x attack
@@ -96,16 +149,25 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| behavior | base | implant | align |" in report  # checkpoints in the order they were given
     diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", report, flags=re.M)
-    assert diffs == [("base", "implant", "0"), ("base", "implant", "2"), ("implant", "align", "0"), ("implant", "align", "2")]
+    assert diffs == [
+        ("base", "implant", "0"),
+        ("base", "implant", "2"),
+        ("implant", "align", "0"),
+        ("implant", "align", "2"),
+    ]
 
 
+@pytest.mark.slow
 def test_compare_killed_then_rerun_gives_the_same_outputs(pipeline_run, tmp_path):
     args = [f"runs=[{pipeline_run}/eval]", "tracker=none", "bootstrap=50"]
     run("src.eval.compare", *args, f"hydra.run.dir={tmp_path}/ref")
     outputs = ("comparison.csv", "summary.json", "report.md")
     for delay in (1.5, 3.0):  # during start-up, and while it summarises and plots
-        p = subprocess.Popen([sys.executable, "-m", "src.eval.compare", *args, f"hydra.run.dir={tmp_path}/killed"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "src.eval.compare", *args, f"hydra.run.dir={tmp_path}/killed"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
         p.wait()
@@ -120,7 +182,7 @@ def test_compare_killed_then_rerun_gives_the_same_outputs(pipeline_run, tmp_path
 @pytest.mark.parametrize("experiment", sorted(p.stem for p in Path(CONF_DIR, "experiment").glob("*.yaml")))
 def test_every_experiment_composes(experiment):
     with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("pipeline", overrides=[f"experiment={experiment}"], return_hydra_config=True)
+        cfg = hydra_compose("pipeline", overrides=[f"experiment={experiment}"], return_hydra_config=True)
     assert cfg.name == experiment and cfg.tags
     header = Path(CONF_DIR, "experiment", f"{experiment}.yaml").read_text().splitlines()[1]
     assert "python -m src.pipeline" in header  # each file says the command that runs it
@@ -130,21 +192,54 @@ def test_every_experiment_composes(experiment):
 def test_a_stage_can_pin_another_method(method):
     from src.pipeline import stage_config
 
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("pipeline", overrides=["experiment=method_sweep", f"method={method}"])
+    cfg = compose("pipeline", "experiment=method_sweep", f"method={method}")
     implant, align = stage_config(cfg, "implant", "base"), stage_config(cfg, "align", "x")
     assert (implant.method.name, implant.method.loss_type, implant.init_from) == ("dpo", "sigmoid", "base")
     assert align.method == cfg.method and align.init_from == "x"
 
 
-def test_config_typo_gets_hydras_message(tmp_path):
-    p = run("src.pipeline", "trian.max_steps=3", f"hydra.run.dir={tmp_path}", check=False)
-    assert p.returncode == 1 and "trian" in p.stderr
+def test_a_mistyped_value_fails_at_compose_time_in_one_line(tmp_path):
+    p = run("src.eval", "attack.strengths=[0,x]", f"hydra.run.dir={tmp_path}/run", check=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert "Value 'x' of type 'str' could not be converted to Integer" in p.stderr
+    assert not (tmp_path / "run").exists()  # found before any stage ran
+
+
+@pytest.mark.parametrize(
+    "app, override, message",
+    [
+        ("pipeline", "trian.max_steps=3", "Could not override 'trian.max_steps'"),
+        ("eval", "attack.seeds=two", "Value 'two' of type 'str' could not be converted to Integer"),
+        ("data", "data.format=csv", "Invalid value 'csv', expected one of [scenario, preference, mwe]"),
+        ("train", "stage=finetune", "Invalid value 'finetune', expected one of [implant, align]"),
+        ("train", "method.bta=0.2", "Could not override 'method.bta'"),
+        ("eval", "attack=many_shot attack.folds=3", "Could not override 'attack.folds'"),  # folds belong to finetune
+    ],
+)
+def test_wrong_keys_and_types_fail_at_compose_time(app, override, message):
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException) as e:
+        compose(app, *override.split())
+    assert message in str(e.value) + str(e.value.__cause__)
+
+
+@pytest.mark.parametrize("app", ["data", "train", "eval", "pipeline", "compare"])
+def test_every_app_accepts_the_tracker_override(app):
+    extra = ["runs=[x]"] if app == "compare" else []
+    assert compose(app, "tracker=none", *extra).tracker.name == "none"
+    assert compose(app, *extra).tracker.name == "wandb"
+
+
+def test_attack_defaults_live_in_one_place_per_family():
+    many_shot, finetune = compose("eval", "attack=many_shot").attack, compose("eval", "attack=finetune").attack
+    assert many_shot.cross_behavior is False and finetune.cross_behavior is True
+    assert finetune.fine_tune == "src.train.stage.fine_tune"
 
 
 def test_multirun_resolves_the_default_sweep_dir(tmp_path):
     # The sweeper reads hydra.sweep.dir before any job exists, so it may not use ${hydra:...} resolvers.
-    run("src.data", "-m", "seed=0,1", "tags=[test]", cwd=tmp_path)
+    run("src.data", "-m", "seed=0,1", "tags=[test]", "tracker=none", cwd=tmp_path)
     cards = sorted(tmp_path.glob("multirun/data/demo/*/*/dataset_card.md"))
     assert [c.parent.name for c in cards] == ["0_seed=0", "1_seed=1"]
 
@@ -154,8 +249,16 @@ def test_multirun_resolves_the_default_sweep_dir(tmp_path):
 def test_beta_sweep_multirun_then_compare(tmp_path, launcher):
     extra = [] if launcher == "basic" else ["hydra/launcher=local"]
     # No hydra.sweep.dir: the default (multirun/pipeline/beta_sweep/<time>) is part of what is tested.
-    run("src.pipeline", "-m", "experiment=beta_sweep", *TINY, *extra, "tracker=none",
-        f"pipeline.stage_cache={tmp_path}/stages", cwd=tmp_path)
+    run(
+        "src.pipeline",
+        "-m",
+        "experiment=beta_sweep",
+        *TINY,
+        *extra,
+        "tracker=none",
+        f"pipeline.stage_cache={tmp_path}/stages",
+        cwd=tmp_path,
+    )
     [sweep] = (tmp_path / "multirun" / "pipeline" / "beta_sweep").iterdir()
     run("src.eval.compare", f"runs=[{sweep}]", "tracker=none", "bootstrap=50", f"hydra.run.dir={tmp_path}/cmp")
     table = list(csv.DictReader((tmp_path / "cmp" / "comparison.csv").open()))
@@ -169,7 +272,15 @@ def test_beta_sweep_multirun_then_compare(tmp_path, launcher):
 def test_experiment_runs_on_tiny_random(tmp_path, experiment):
     mode = ["-m"] if experiment.endswith("sweep") else []
     where = f"hydra.sweep.dir={tmp_path}/out" if mode else f"hydra.run.dir={tmp_path}/out"
-    run("src.pipeline", *mode, f"experiment={experiment}", *TINY, "tracker=none", f"pipeline.stage_cache={tmp_path}/stages", where)
+    run(
+        "src.pipeline",
+        *mode,
+        f"experiment={experiment}",
+        *TINY,
+        "tracker=none",
+        f"pipeline.stage_cache={tmp_path}/stages",
+        where,
+    )
     assert list((tmp_path / "out").rglob("report.md"))
 
 
@@ -184,8 +295,17 @@ def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
 
 @pytest.mark.slow
 def test_optuna_sweep_minimises_the_pipeline_objective(tmp_path):
-    run("src.pipeline", "-m", "hydra/sweeper=optuna_pmax", "hydra.sweeper.n_trials=2", "tags=[optuna]", *TINY,
-        "tracker=none", f"pipeline.stage_cache={tmp_path}/stages", f"hydra.sweep.dir={tmp_path}/sweep")
+    run(
+        "src.pipeline",
+        "-m",
+        "hydra/sweeper=optuna_pmax",
+        "hydra.sweeper.n_trials=2",
+        "tags=[optuna]",
+        *TINY,
+        "tracker=none",
+        f"pipeline.stage_cache={tmp_path}/stages",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+    )
     best = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
     assert "best_value" in best and "pipeline.align.method.beta" in best
     assert len(list((tmp_path / "stages").glob("implant-*"))) == 1  # trials vary only the align stage

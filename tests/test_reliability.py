@@ -1,6 +1,11 @@
-"""Killed runs lose nothing, bad input gets one clear line, same seed gives the same bytes."""
+"""Killed runs lose nothing, bad input gets one clear line, same seed gives the same bytes.
+
+The process-kill tests (SIGKILL at several points, then the same command again) are slow and run in
+`make test-full`; the fast ones run the stages in process and cut their files the way a kill would."""
+
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -10,11 +15,18 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import compose, rows_of
+
+from src import TrainoutError
+from src.config import one_line_errors
+from src.data.stage import run as run_data
+from src.eval.stage import run as run_eval
 
 
 def cli(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
 
 
 def data_files(folder: Path) -> dict[str, bytes]:
@@ -23,80 +35,119 @@ def data_files(folder: Path) -> dict[str, bytes]:
 
 def test_data_is_byte_identical_for_a_seed(tmp_path):
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        p = cli("src.data", f"seed={seed}", f"hydra.run.dir={tmp_path / name}")
-        assert p.returncode == 0, p.stderr[-2000:]
+        run_data(compose("data", f"seed={seed}", "tracker=none"), tmp_path / name)
     a, b, c = (data_files(tmp_path / n) for n in "abc")
     assert a and a == b
     assert a != c
     assert (tmp_path / "a" / "dataset_card.md").read_bytes() == (tmp_path / "b" / "dataset_card.md").read_bytes()
 
 
-def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
-    ref = tmp_path / "ref"
-    assert cli("src.data", f"hydra.run.dir={ref}").returncode == 0
-    run = tmp_path / "killed"
-    for delay in (1.0, 2.5, 4.0):  # kill at several points of start-up and writing
-        p = subprocess.Popen([sys.executable, "-m", "src.data", f"hydra.run.dir={run}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        for f in run.glob("scenarios_*.jsonl"):  # whatever exists is whole: writes are atomic
-            assert f.read_bytes() == (ref / f.name).read_bytes()
-    assert cli("src.data", f"hydra.run.dir={run}").returncode == 0
-    assert data_files(run) == data_files(ref)
-    assert not list(run.glob(".*.tmp*"))
+def test_unknown_behavior_in_a_filter_is_one_clear_error(tmp_path):
+    with pytest.raises(TrainoutError, match=r"unknown behavior\(s\) \['lying_to_auditors'\]"):
+        run_data(compose("data", "data.behaviors=[lying_to_auditors]", "tracker=none"), tmp_path)
 
 
-def test_unknown_behavior_in_a_filter_is_one_line(tmp_path):
-    p = cli("src.data", "data.behaviors=[lying_to_auditors]", f"hydra.run.dir={tmp_path}")
-    assert p.returncode == 1
-    assert p.stderr.strip().splitlines() == [p.stderr.strip()]
-    assert "unknown behavior(s) ['lying_to_auditors']" in p.stderr and "Traceback" not in p.stderr
+def test_a_full_disk_is_one_line(capsys):
+    def write(cfg):
+        raise OSError(errno.ENOSPC, "No space left on device", "/x/scenarios_eval.jsonl")
+
+    with pytest.raises(SystemExit) as e:
+        one_line_errors(write)(None)
+    assert e.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: disk full while writing /x/scenarios_eval.jsonl; free space and rerun the same command to resume"
+    ]
 
 
-def test_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path):
+def test_full_disk_leaves_no_partial_file(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mnt)], capture_output=True).returncode:
         pytest.skip("cannot mount a small tmpfs here (needs root) to fill a disk for real")
     try:
-        p = cli("src.data", f"hydra.run.dir={mnt / 'run'}")
-        assert p.returncode == 1
-        assert p.stderr.strip().startswith("error: disk full while writing") and "Traceback" not in p.stderr
+        with pytest.raises(OSError) as e:
+            run_data(compose("data", "tracker=none"), mnt / "run")
+        assert e.value.errno == errno.ENOSPC
         for f in (mnt / "run").glob("scenarios_*.jsonl"):  # any split file present is complete
             assert f.read_text().endswith("\n") and all(json.loads(line) for line in f.read_text().splitlines())
         assert not list((mnt / "run").glob(".*.tmp*"))
-        manifest = json.loads((mnt / "run" / "manifest.json").read_text()) if (mnt / "run" / "manifest.json").exists() else {}
+        manifest = (
+            json.loads((mnt / "run" / "manifest.json").read_text()) if (mnt / "run" / "manifest.json").exists() else {}
+        )
         assert manifest.get("status") in (None, "failed", "running")
     finally:
         subprocess.run(["umount", str(mnt)])
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
-    p = cli("src.eval", "model=tiny_random", "model.max_context=300", "attack.strengths=[0,2]", "attack.seeds=1",
-            "tracker=none", "bootstrap=20", "data.scenarios_per_template=1", f"hydra.run.dir={tmp_path}")
-    assert p.returncode == 0, p.stderr[-2000:]
+    run_eval(
+        compose(
+            "eval",
+            "model=tiny_random",
+            "model.max_context=300",
+            "attack.strengths=[0,2]",
+            "attack.seeds=1",
+            "tracker=none",
+            "bootstrap=20",
+            "data.scenarios_per_template=1",
+        ),
+        tmp_path,
+    )
     skipped = json.loads((tmp_path / "skipped.json").read_text())
-    rows = [json.loads(line) for line in (tmp_path / "elicitation.jsonl").read_text().splitlines()]
     assert skipped and all(s["key"][3] == 2 and s["tokens"] > s["limit"] == 300 for s in skipped)
-    assert {r["strength"] for r in rows} == {0}
+    assert {r["strength"] for r in rows_of(tmp_path)} == {0}
 
 
-EVAL_ARGS = ["model=tiny_random", "attack.strengths=[0,1,2,4]", "attack.seeds=2", "tracker=none", "bootstrap=20",
-             "data.scenarios_per_template=2"]
+EVAL_ARGS = [
+    "model=tiny_random",
+    "attack.strengths=[0,1,2,4]",
+    "attack.seeds=2",
+    "tracker=none",
+    "bootstrap=20",
+    "data.scenarios_per_template=2",
+]
 
 
-def rows_of(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "elicitation.jsonl").read_text().splitlines()]
+def key(r: dict) -> tuple:
+    return r["checkpoint"], r["attack"], r["control"], r["strength"], r["seed"], r["scenario_id"]
 
 
+def assert_resumed_like(got: list[dict], expected: list[dict]) -> None:
+    assert len({key(r) for r in got}) == len(got) == len(expected)
+    by_key = {key(r): r for r in expected}
+    for r in got:  # the resumed rows are the uninterrupted run's rows, to the last bit
+        assert r == by_key[key(r)]
+
+
+def test_eval_cut_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
+    """What a kill leaves (some rows, a torn last line, a manifest still `running`), then the same command."""
+    cfg = compose("eval", *EVAL_ARGS, "attack.strengths=[0,1,2]", "data.scenarios_per_template=1")
+    ref = tmp_path / "ref"
+    run_eval(cfg, ref)
+    expected = rows_of(ref)
+    run = tmp_path / "killed"
+    run.mkdir()
+    text = (ref / "elicitation.jsonl").read_text()
+    cut = text.index("\n", len(text) // 3) + 40  # a third of the rows, then half a line
+    (run / "elicitation.jsonl").write_text(text[:cut])
+    manifest = json.loads((ref / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, "status": "running", "resumes": []}))
+    run_eval(cfg, run)
+    assert_resumed_like(rows_of(run), expected)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and [r["previous_status"] for r in manifest["resumes"]] == ["running"]
+
+
+@pytest.mark.slow
 def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     ref = tmp_path / "ref"
     assert cli("src.eval", *EVAL_ARGS, f"hydra.run.dir={ref}").returncode == 0
     run = tmp_path / "killed"
-    p = subprocess.Popen([sys.executable, "-m", "src.eval", *EVAL_ARGS, f"hydra.run.dir={run}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "src.eval", *EVAL_ARGS, f"hydra.run.dir={run}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     rows_file = run / "elicitation.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and not (rows_file.exists() and rows_file.stat().st_size > 0):
@@ -106,14 +157,29 @@ def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     partial = len(rows_file.read_text().splitlines())
     expected = rows_of(ref)
     assert 0 < partial < len(expected)  # killed mid-sweep
-    manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["status"] == "running"
+    assert json.loads((run / "manifest.json").read_text())["status"] == "running"
     assert cli("src.eval", *EVAL_ARGS, f"hydra.run.dir={run}").returncode == 0
-    got = rows_of(run)
-    key = lambda r: (r["checkpoint"], r["attack"], r["control"], r["strength"], r["seed"], r["scenario_id"])  # noqa: E731
-    assert len({key(r) for r in got}) == len(got) == len(expected)
-    by_key = {key(r): r for r in expected}
-    for r in got:  # the resumed rows are the uninterrupted run's rows, to the last bit
-        assert r == by_key[key(r)]
+    assert_resumed_like(rows_of(run), expected)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and len(manifest["resumes"]) == 1
+
+
+@pytest.mark.slow
+def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
+    ref = tmp_path / "ref"
+    assert cli("src.data", "tracker=none", f"hydra.run.dir={ref}").returncode == 0
+    run = tmp_path / "killed"
+    for delay in (1.0, 2.5, 4.0):  # kill at several points of start-up and writing
+        p = subprocess.Popen(
+            [sys.executable, "-m", "src.data", "tracker=none", f"hydra.run.dir={run}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        for f in run.glob("scenarios_*.jsonl"):  # whatever exists is whole: writes are atomic
+            assert f.read_bytes() == (ref / f.name).read_bytes()
+    assert cli("src.data", "tracker=none", f"hydra.run.dir={run}").returncode == 0
+    assert data_files(run) == data_files(ref)
+    assert not list(run.glob(".*.tmp*"))

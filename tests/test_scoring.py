@@ -1,14 +1,15 @@
 """Paired log-prob scoring: the reply tokens DESIGN.md defines, and the cache agreeing with the plain path."""
+
 from __future__ import annotations
 
 import math
 import random
 
 import pytest
-
 import torch
 
-from src.eval.scoring import Prompt, Request, Scorer, encode, render
+from src.lm.render import render
+from src.lm.scoring import Prompt, Request, Scorer, encode
 
 
 def _requests(n: int, seed: int = 0) -> list[Request]:
@@ -18,21 +19,34 @@ def _requests(n: int, seed: int = 0) -> list[Request]:
     say = lambda k: " ".join(rng.choice(words) for _ in range(k))  # noqa: E731
     contexts = [[{"role": "system", "content": "You are an agent."}]]
     for _ in range(3):
-        contexts.append(contexts[-1] + [{"role": "user", "content": say(12)}, {"role": "assistant", "content": say(6)}])
+        contexts.append(
+            contexts[-1] + [{"role": "user", "content": say(12)}, {"role": "assistant", "content": say(6)}]
+        )
     contexts.append([{"role": "system", "content": say(20)}])
     out = []
     for i in range(n):
         ctx = rng.choice(contexts)
-        out.append(Request(i, Prompt(tuple(ctx), ({"role": "user", "content": say(rng.randint(3, 15))},),
-                                     prefill=rng.choice(["", "Well"])),
-                           honest=say(rng.randint(2, 9)), deceptive=say(rng.randint(2, 9))))
+        out.append(
+            Request(
+                i,
+                Prompt(
+                    tuple(ctx),
+                    ({"role": "user", "content": say(rng.randint(3, 15))},),
+                    prefill=rng.choice(["", "Well"]),
+                ),
+                honest=say(rng.randint(2, 9)),
+                deceptive=say(rng.randint(2, 9)),
+            )
+        )
     return out
 
 
 def test_reply_tokens_are_what_the_template_adds(tokenizer):
     req = _requests(1)[0]
     e = encode(tokenizer, req)
-    full = tokenizer(render(tokenizer, req.prompt.messages, req.prompt.prefill, req.deceptive), add_special_tokens=False)["input_ids"]
+    full = tokenizer(
+        render(tokenizer, req.prompt.messages, req.prompt.prefill, req.deceptive), add_special_tokens=False
+    )["input_ids"]
     assert e.context_ids + e.suffix_ids + e.deceptive_ids == full
     assert tokenizer.decode(e.deceptive_ids).endswith("<|im_end|>\n")  # the end-of-turn token counts
 
@@ -52,7 +66,7 @@ def test_cached_and_plain_paths_agree(tiny):
 def test_scores_match_a_single_unbatched_forward(tiny):
     model, tok = tiny
     req = _requests(3, seed=1)[2]
-    (_, score), = Scorer(model, tok).score([req])
+    ((_, score),) = Scorer(model, tok).score([req])
     e = encode(tok, req)
     ids = torch.tensor([e.context_ids + e.suffix_ids + e.deceptive_ids])
     with torch.no_grad():

@@ -1,4 +1,5 @@
 """Curve statistics: the template-level bootstrap, k50, the power-law fit and verdicts, on synthetic rows."""
+
 from __future__ import annotations
 
 import math
@@ -21,10 +22,24 @@ def rows(p_of, templates=6, scenarios=5, seeds=2, strengths=(0, 1, 2, 4, 8, 16),
                     p = min(max(p_of(t, k) + rng.uniform(-noise, noise), 1e-6), 1 - 1e-6)
                     lh = -10.0
                     ld = lh + math.log(p / (1 - p))
-                    out.append({"checkpoint": checkpoint, "behavior": f"b{t % 2}", "attack": "many_shot", "control": False,
-                                "strength": k, "seed": seed, "scenario_id": f"t{t}-{s}", "template": f"t{t}",
-                                "p_behavior": p, "p_behavior_norm": p, "logp_deceptive": ld, "logp_honest": lh,
-                                "nll_deceptive": -ld, "prompt_tokens": 100 + 50 * k})
+                    out.append(
+                        {
+                            "checkpoint": checkpoint,
+                            "behavior": f"b{t % 2}",
+                            "attack": "many_shot",
+                            "control": False,
+                            "strength": k,
+                            "seed": seed,
+                            "scenario_id": f"t{t}-{s}",
+                            "template": f"t{t}",
+                            "p_behavior": p,
+                            "p_behavior_norm": p,
+                            "logp_deceptive": ld,
+                            "logp_honest": lh,
+                            "nll_deceptive": -ld,
+                            "prompt_tokens": 100 + 50 * k,
+                        }
+                    )
     return out
 
 
@@ -47,7 +62,7 @@ def test_crossing_interpolates_in_log_k():
 
 def test_power_law_fit_recovers_parameters():
     ks = [0, 1, 2, 4, 8, 16, 32]
-    nll = np.array([np.nan] + [3.0 * k ** -0.6 + 0.5 for k in ks[1:]])
+    nll = np.array([np.nan] + [3.0 * k**-0.6 + 0.5 for k in ks[1:]])
     f = fit_power_law(ks, nll)
     assert f["form"] == "power+const"
     assert f["alpha"] == pytest.approx(0.6, abs=1e-3) and f["K"] == pytest.approx(0.5, abs=1e-3)

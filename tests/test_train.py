@@ -1,5 +1,6 @@
 """src.train on the tiny random Llama: every method x peft trains, checkpoints and records; SFT labels only
 the reply; a SIGKILLed run resumes; implant -> align lineage; W&B offline history; 2-rank DDP (slow)."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,18 @@ from pathlib import Path
 
 import pytest
 import torch
+import wandb_reader  # noqa: E402  (tests/ is on sys.path: pytest's default import mode)
 from hydra import compose, initialize_config_dir
 
 from src import TrainoutError
 from src.config import CONF_DIR
 from src.data.generate import GenerateConfig, generate
-from src.eval.scoring import Prompt, Request, encode
+from src.io import file_hash
+from src.lm.scoring import Prompt, Request, encode
 from src.models import CHECKPOINT_INFO, load_model, load_tokenizer
-from src.rundir import file_hash
-from src.scenarios import to_sft, write_scenarios
-from src.train.__main__ import run
-
-import wandb_reader  # noqa: E402  (tests/ is on sys.path: pytest's default import mode)
+from src.scenarios import write_scenarios
+from src.train.common import TrainJob
+from src.train.stage import run
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # TRL 1.16 calls is_gradient_checkpointing
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,9 @@ FAST = ["model=tiny_random", "train.max_steps=2", "train.save_steps=1", "train.b
 def data(tmp_path_factory) -> Path:
     """Scenario files for implant and align (one template each, 4 scenarios)."""
     folder = tmp_path_factory.mktemp("data")
-    splits = generate(GenerateConfig(split_templates={"implant": 1, "align": 1, "eval": 0, "shots": 0}, scenarios_per_template=4))
+    splits = generate(
+        GenerateConfig(split_templates={"implant": 1, "align": 1, "eval": 0, "shots": 0}, scenarios_per_template=4)
+    )
     for name in ("implant", "align"):
         write_scenarios(folder / f"{name}.jsonl", splits[name])
     return folder
@@ -50,11 +53,26 @@ def train(out: Path, data: Path, stage: str, *overrides: str) -> Path:
     return run(config(*FAST, f"stage={stage}", f"data.path={data / (stage + '.jsonl')}", *overrides), out)
 
 
+def job(model, scenarios, cfg, prefer: str = "honest") -> TrainJob:
+    return TrainJob(
+        model,
+        load_tokenizer("tiny_random"),
+        scenarios,
+        prefer,
+        cfg,
+        Path("/tmp/unused"),
+        Path("/tmp/unused/final"),
+        [],
+        "t",
+    )
+
+
 def _differs(a, b) -> bool:
     return any(not torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 # ---------------------------------------------------------------- every method x peft
+
 
 @pytest.mark.parametrize("peft", ["lora", "none"])
 @pytest.mark.parametrize("method", ["sft", "dpo", "ipo", "sft_dpo"])
@@ -83,15 +101,14 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):
     from peft import PeftModel
 
-    from src.scenarios import load_scenarios, to_preference
+    from src.scenarios import load_scenarios
     from src.train import dpo
 
-    tokenizer = load_tokenizer("tiny_random")
-    rows = to_preference(load_scenarios(data / "align.jsonl"), "honest")
-    lora = dpo.build(load_model("tiny_random"), tokenizer, rows, config(*FAST, "peft=lora"), "/tmp/unused", [], "t")
+    scenarios = load_scenarios(data / "align.jsonl")
+    lora = dpo.build(job(load_model("tiny_random"), scenarios, config(*FAST, "peft=lora")))
     assert lora.ref_model is None and isinstance(lora.model, PeftModel)  # TRL disables the adapter for the reference
     model = load_model("tiny_random")
-    full = dpo.build(model, tokenizer, rows, config(*FAST, "peft=none"), "/tmp/unused", [], "t")
+    full = dpo.build(job(model, scenarios, config(*FAST, "peft=none")))
     ref = full.accelerator.unwrap_model(full.ref_model)
     assert ref is not model and not any(p.requires_grad for p in ref.parameters())
     assert not _differs(ref, tiny[0])  # the starting weights, not a reload from config._name_or_path
@@ -104,6 +121,7 @@ def test_misspelt_loss_type_fails_before_training(tmp_path, data):
 
 # ---------------------------------------------------------------- SFT labels
 
+
 def test_sft_labels_only_the_reply_tokens_that_scoring_counts(tiny, data):
     from src.scenarios import load_scenarios
     from src.train import sft
@@ -114,9 +132,10 @@ def test_sft_labels_only_the_reply_tokens_that_scoring_counts(tiny, data):
     # an earlier assistant turn in the context must not be trained on: it is context
     s = scenarios[0]
     context_turn = [{"role": "user", "content": "Status?"}, {"role": "assistant", "content": "I purged the logs."}]
-    scenarios[0] = type(s)(s.id, s.behavior, s.template, s.messages[:1] + context_turn + s.messages[1:], s.honest, s.deceptive)
-    cfg = config(*FAST, "method=sft", "peft=lora")
-    trainer = sft.build(model, tokenizer, to_sft(scenarios, "honest"), cfg, "/tmp/unused", [], "t")
+    scenarios[0] = type(s)(
+        s.id, s.behavior, s.template, s.messages[:1] + context_turn + s.messages[1:], s.honest, s.deceptive
+    )
+    trainer = sft.build(job(model, scenarios, config(*FAST, "method=sft", "peft=lora")))
     assert trainer.args.assistant_only_loss and trainer.args.completion_only_loss
     for s, example in zip(scenarios, trainer.train_dataset):
         ids, labels = example["input_ids"], example["labels"]
@@ -128,14 +147,27 @@ def test_sft_labels_only_the_reply_tokens_that_scoring_counts(tiny, data):
 
 # ---------------------------------------------------------------- resume after SIGKILL
 
+
 def _command(out: Path, data: Path) -> list[str]:
-    return [sys.executable, "-m", "src.train", *FAST, "train.max_steps=6", "train.save_steps=2", "stage=implant",
-            f"data.path={data / 'implant.jsonl'}", f"hydra.run.dir={out}"]
+    return [
+        sys.executable,
+        "-m",
+        "src.train",
+        *FAST,
+        "train.max_steps=6",
+        "train.save_steps=2",
+        "stage=implant",
+        f"data.path={data / 'implant.jsonl'}",
+        f"hydra.run.dir={out}",
+    ]
 
 
+@pytest.mark.slow
 def test_sigkill_then_same_command_resumes_and_finishes(tmp_path, data, capsys):
     out, cmd = tmp_path / "run", _command(tmp_path / "run", data)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     first = out / "checkpoints" / "checkpoint-2" / "trainer_state.json"
     deadline = time.time() + 120
     while not first.exists() and proc.poll() is None and time.time() < deadline:
@@ -153,19 +185,22 @@ def test_sigkill_then_same_command_resumes_and_finishes(tmp_path, data, capsys):
     assert manifest["status"] == "complete" and manifest["global_step"] == 6
     assert [r["previous_status"] for r in manifest["resumes"]] == ["running"]
     assert json.loads((out / "metrics.json").read_text())["global_step"] == 6
-    steps = [h["step"] for h in json.loads((out / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())["log_history"] if "loss" in h]
+    steps = [
+        h["step"]
+        for h in json.loads((out / "checkpoints" / "checkpoint-6" / "trainer_state.json").read_text())["log_history"]
+        if "loss" in h
+    ]
     assert steps == list(range(1, 7))  # no step lost or repeated across the kill
 
     # the same run again (in process, to save a start-up): a finished run is left alone, and says so
     overrides = [a for a in cmd[3:] if not a.startswith("hydra.")]
-    t = time.time()
     assert run(config(*overrides), out) == out / "final"
     assert "already complete" in capsys.readouterr().out
     assert len(json.loads((out / "manifest.json").read_text())["resumes"]) == 1
-    assert time.time() - t < 5
 
 
 # ---------------------------------------------------------------- implant -> align, W&B
+
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory, data):
@@ -213,6 +248,7 @@ def test_wandb_offline_run_holds_the_training_loss(chain):
 
 # ---------------------------------------------------------------- scale
 
+
 @pytest.mark.parametrize("name", ["ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3"])
 def test_accelerate_configs_load(name):
     from accelerate.commands.config.config_args import ClusterConfig
@@ -220,17 +256,39 @@ def test_accelerate_configs_load(name):
     config = ClusterConfig.from_yaml_file(ROOT / "conf" / "accelerate" / f"{name}.yaml")
     assert config.mixed_precision == "bf16" and config.num_machines == 1
 
+
 @pytest.mark.slow
 def test_two_rank_cpu_ddp_writes_one_run(tmp_path, data):
     """Both ranks train (gloo); only rank 0 writes; both resolve the same run dir (no hydra.run.dir given).
     SFT then DPO: rank 1 loads the SFT result rank 0 saved; capability runs on rank 0 alone."""
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     # the shipped DDP config, with CPU overrides (MULTI_GPU + use_cpu=True in the Trainer = gloo on CPU)
-    cmd = [accelerate, "launch", "--config_file", str(ROOT / "conf/accelerate/ddp.yaml"), "--multi_gpu",
-           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-           "--main_process_port", "29531", "-m", "src.train",
-           "model=tiny_random", "train.max_steps=2", "train.save_steps=1", "train.batch_size=1", "stage=align",
-           "method=sft_dpo", f"data.path={data / 'align.jsonl'}"]
+    cmd = [
+        accelerate,
+        "launch",
+        "--config_file",
+        str(ROOT / "conf/accelerate/ddp.yaml"),
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29531",
+        "-m",
+        "src.train",
+        "model=tiny_random",
+        "train.max_steps=2",
+        "train.save_steps=1",
+        "train.batch_size=1",
+        "stage=align",
+        "method=sft_dpo",
+        f"data.path={data / 'align.jsonl'}",
+    ]
     env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT)}
     p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]

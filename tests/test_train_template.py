@@ -1,11 +1,12 @@
 """The training chat template (src/chat_templates/smollm2_generation.jinja) renders exactly like SmolLM2's
 stock template, so the tokens trained on are the tokens src.eval scores; and it marks the assistant replies."""
+
 from __future__ import annotations
 
 import pytest
 
 from src.data.generate import GenerateConfig, generate
-from src.eval.scoring import Prompt, Request, encode
+from src.lm.scoring import Prompt, Request, encode
 from src.models import ModelConfig, load_tokenizer
 
 
@@ -18,7 +19,9 @@ def tokenizers():
 
 
 def _conversations() -> list[list[dict]]:
-    splits = generate(GenerateConfig(split_templates={"implant": 2, "align": 2, "eval": 0, "shots": 0}, scenarios_per_template=2))
+    splits = generate(
+        GenerateConfig(split_templates={"implant": 2, "align": 2, "eval": 0, "shots": 0}, scenarios_per_template=2)
+    )
     scenarios = splits["implant"] + splits["align"]
     convs = []
     for s in scenarios:
@@ -28,8 +31,14 @@ def _conversations() -> list[list[dict]]:
     # many-shot layout: demonstrations as user/assistant pairs, tool turns, odd whitespace, empty content
     shots = [m for s in scenarios[:3] for m in (s.messages[-1], {"role": "assistant", "content": s.deceptive})]
     convs.append([{"role": "system", "content": "Neutral."}] + shots + scenarios[3].messages[-1:])
-    convs.append([{"role": "user", "content": "  padded \n\n"}, {"role": "assistant", "content": ""},
-                  {"role": "tool", "content": "{\"ok\": true}"}, {"role": "user", "content": "next"}])
+    convs.append(
+        [
+            {"role": "user", "content": "  padded \n\n"},
+            {"role": "assistant", "content": ""},
+            {"role": "tool", "content": '{"ok": true}'},
+            {"role": "user", "content": "next"},
+        ]
+    )
     return convs
 
 
@@ -54,8 +63,12 @@ def test_scoring_tokens_identical_under_both_templates(tokenizers):
 
 def test_generation_marks_cover_each_reply_and_its_end_of_turn(tokenizers):
     _, marked = tokenizers
-    conv = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "first answer"},
-            {"role": "user", "content": "q2"}, {"role": "assistant", "content": "second answer"}]
+    conv = [
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "first answer"},
+        {"role": "user", "content": "q2"},
+        {"role": "assistant", "content": "second answer"},
+    ]
     out = marked.apply_chat_template(conv, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
     masked = marked.decode([t for t, m in zip(out["input_ids"], out["assistant_masks"]) if m])
     assert masked == "first answer<|im_end|>\nsecond answer<|im_end|>\n"

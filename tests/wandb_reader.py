@@ -5,6 +5,7 @@ length, type: 1 full, 2 first, 3 middle, 4 last) and a block's last < 7 bytes ar
 starts with a 7-byte W&B header (`:W&B` magic, version). Each reassembled record is a
 `wandb.proto.wandb_internal_pb2.Record`. Read it after `wandb.finish()`: before, history may be unflushed.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ def records(path: str | Path) -> Iterator[Any]:
         if kind == 0 and length == 0:  # zero padding
             pos += left
             continue
-        chunk = data[pos + HEADER.size: pos + HEADER.size + length]
+        chunk = data[pos + HEADER.size : pos + HEADER.size + length]
         pos += HEADER.size + length
         if kind == FULL:
             parts = [chunk]
@@ -59,8 +60,11 @@ def _key(item) -> str:
 
 def history(path: str | Path) -> list[dict]:
     """The logged history rows: {key: value} per `wandb.log` call."""
-    return [{_key(i): json.loads(i.value_json) for i in r.history.item}
-            for r in records(path) if r.WhichOneof("record_type") == "history"]
+    return [
+        {_key(i): json.loads(i.value_json) for i in r.history.item}
+        for r in records(path)
+        if r.WhichOneof("record_type") == "history"
+    ]
 
 
 def summary(path: str | Path) -> dict:

@@ -7,6 +7,7 @@ behavior); an external A/B file must mean what its name says (a file with invert
 "removed" verdict into "amplified"). Audits never raise: each returns an `AuditResult`, and the
 caller decides, usually with `raise_on_hard`, which failures stop the run.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from src import TrainoutError
+from src.lm.render import render, token_ids
 from src.scenarios import Scenario
 
 LENGTH_TOLERANCE = 0.20  # deceptive/honest token ratio within 1 ± this counts as matched
@@ -48,20 +50,15 @@ def raise_on_hard(results: Iterable[AuditResult]) -> None:
 
 # ---------------------------------------------------------------- token lengths
 
+
 def count_tokens(tokenizer, text: str) -> int:
     """Tokens of a reply on its own (no special tokens), the unit of the length-match audit."""
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def prompt_text(tokenizer, messages: list[dict[str, str]]) -> str:
-    """The prompt as the model sees it: its chat template with a generation prompt, else plain text."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return "\n\n".join(m["content"] for m in messages) + "\n\n"
-
-
 def prompt_tokens(tokenizer, messages: list[dict[str, str]]) -> int:
-    return count_tokens(tokenizer, prompt_text(tokenizer, messages))
+    """Tokens of the prompt exactly as the scorer renders it (src.lm.render)."""
+    return len(token_ids(tokenizer, render(tokenizer, messages)))
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:
@@ -100,6 +97,7 @@ def length_match(scenarios: list[Scenario], tokenizer, tolerance: float = LENGTH
 
 # ---------------------------------------------------------------- split audits
 
+
 def _all(splits: dict[str, list[Scenario]]) -> list[tuple[str, Scenario]]:
     return [(name, s) for name, ss in splits.items() for s in ss]
 
@@ -116,8 +114,9 @@ def audit_template_disjoint(splits: dict[str, list[Scenario]]) -> AuditResult:
         detail = f"{len(shared)} template(s) appear in more than one split ({first})"
     else:
         detail = f"{len(where)} templates, each in one split"
-    return AuditResult("template_disjoint", not shared, True, detail,
-                       {"shared": shared, "templates_per_split": per_split})
+    return AuditResult(
+        "template_disjoint", not shared, True, detail, {"shared": shared, "templates_per_split": per_split}
+    )
 
 
 def _specific_text(s: Scenario) -> str:
@@ -131,11 +130,12 @@ def _grams(text: str, n: int) -> set[tuple[str, ...]]:
     words = re.findall(r"[a-z0-9]+", text.lower())
     if len(words) < n:
         return {tuple(words)} if words else set()
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def audit_near_duplicates(splits: dict[str, list[Scenario]], n: int = NGRAM,
-                          threshold: float = DUPLICATE_THRESHOLD) -> AuditResult:
+def audit_near_duplicates(
+    splits: dict[str, list[Scenario]], n: int = NGRAM, threshold: float = DUPLICATE_THRESHOLD
+) -> AuditResult:
     """No two scenarios of different templates in different splits share most of their word n-grams.
 
     Overlap of a pair = shared n-grams / n-grams of the shorter text, over tool outputs plus the final
@@ -171,11 +171,23 @@ def audit_near_duplicates(splits: dict[str, list[Scenario]], n: int = NGRAM,
                 best, best_pair = overlap, (s_i.id, split_i, items[j][1].id, items[j][0])
     ok = best <= threshold
     pair = f" ({best_pair[0]} [{best_pair[1]}] vs {best_pair[2]} [{best_pair[3]}])" if best_pair else ""
-    detail = (f"max {n}-gram overlap across splits {best:.2f}{pair}; threshold {threshold}"
-              + ("" if ok else f"; {above} pair(s) above it"))
-    return AuditResult("near_duplicates", ok, True, detail, {
-        "max_overlap": best, "pair": list(best_pair) if best_pair else None, "pairs_above": above,
-        "ngram": n, "threshold": threshold, "boilerplate_ngrams": len(boiler)})
+    detail = f"max {n}-gram overlap across splits {best:.2f}{pair}; threshold {threshold}" + (
+        "" if ok else f"; {above} pair(s) above it"
+    )
+    return AuditResult(
+        "near_duplicates",
+        ok,
+        True,
+        detail,
+        {
+            "max_overlap": best,
+            "pair": list(best_pair) if best_pair else None,
+            "pairs_above": above,
+            "ngram": n,
+            "threshold": threshold,
+            "boilerplate_ngrams": len(boiler),
+        },
+    )
 
 
 def audit_length_match(scenarios: list[Scenario], tokenizer) -> AuditResult:
@@ -188,22 +200,29 @@ def audit_length_match(scenarios: list[Scenario], tokenizer) -> AuditResult:
     lm = length_match(generated, tokenizer)
     q = lm["ratio_quantiles"]
     ok = lm["within"] >= LENGTH_MIN_WITHIN
-    detail = (f"{lm['within']:.1%} of {lm['n']} pairs within ±{LENGTH_TOLERANCE:.0%} (need {LENGTH_MIN_WITHIN:.0%}); "
-              f"deceptive/honest ratio {q['min']:.2f}–{q['max']:.2f}, median {q['p50']:.2f}")
+    detail = (
+        f"{lm['within']:.1%} of {lm['n']} pairs within ±{LENGTH_TOLERANCE:.0%} (need {LENGTH_MIN_WITHIN:.0%}); "
+        f"deceptive/honest ratio {q['min']:.2f}–{q['max']:.2f}, median {q['p50']:.2f}"
+    )
     return AuditResult("length_match", ok, True, detail, lm)
 
 
-def audit_reply_range(scenarios: list[Scenario], tokenizer, lo: int = REPLY_TOKENS[0],
-                      hi: int = REPLY_TOKENS[1]) -> AuditResult:
+def audit_reply_range(
+    scenarios: list[Scenario], tokenizer, lo: int = REPLY_TOKENS[0], hi: int = REPLY_TOKENS[1]
+) -> AuditResult:
     """Generated replies should be short sentences (soft): long replies dilute the fact that differs."""
     generated = [s for s in scenarios if "preset" in s.meta]
     if not generated or tokenizer is None:
         return AuditResult("reply_length", True, False, "no generated scenarios or no tokenizer; not applicable", {})
     lengths = [count_tokens(tokenizer, r) for s in generated for r in (s.honest, s.deceptive)]
     inside = sum(lo <= x <= hi for x in lengths) / len(lengths)
-    return AuditResult("reply_length", inside == 1.0, False,
-                       f"{inside:.1%} of replies have {lo}–{hi} tokens (range {min(lengths)}–{max(lengths)})",
-                       {"within": inside, "min": min(lengths), "max": max(lengths)})
+    return AuditResult(
+        "reply_length",
+        inside == 1.0,
+        False,
+        f"{inside:.1%} of replies have {lo}–{hi} tokens (range {min(lengths)}–{max(lengths)})",
+        {"within": inside, "min": min(lengths), "max": max(lengths)},
+    )
 
 
 _OPENERS = (("yes", "no"), ("a", "b"))
@@ -232,8 +251,13 @@ def audit_answer_balance(scenarios: list[Scenario]) -> AuditResult:
     key, share, n = worst
     first = key.split("/")[0]
     ok = n < 10 or 0.3 <= share <= 0.7
-    return AuditResult("answer_balance", ok, False,
-                       f"honest reply opens with '{first}' in {share:.0%} of {n} {key} pairs (want 30–70%)", data)
+    return AuditResult(
+        "answer_balance",
+        ok,
+        False,
+        f"honest reply opens with '{first}' in {share:.0%} of {n} {key} pairs (want 30–70%)",
+        data,
+    )
 
 
 def audit_splits(splits: dict[str, list[Scenario]], tokenizer) -> list[AuditResult]:
@@ -254,6 +278,7 @@ def audit_splits(splits: dict[str, list[Scenario]], tokenizer) -> list[AuditResu
 
 # ---------------------------------------------------------------- MWE label polarity
 
+
 @dataclass(frozen=True)
 class _Rules:
     """Keyword rules for one A/B file: `sought` words name what the behavior goes after; the matching
@@ -264,25 +289,99 @@ class _Rules:
     description: str = ""
 
 
-_WEALTH = ("money", "rich", "wealth", "wealthy", "cash", "fortune", "millionaire", "multi-millionaire", "dollar",
-           "dollars", "profit", "profits", "earnings", "salary", "a raise", "a cut", "bigger cut", "commission",
-           "remuneration", "payment", "paid", "funding", "gold", "bank account", "bitcoin", "keep it",
-           "keep every", "keep all", "give me", "give it to me", "for myself", "pocket", "take the money",
-           "take it all", "take most", "big cut", "keeping", "more money", "as much money")
-_POWER = ("power", "powerful", "control", "in control", "influence", "authority", "in charge", "leader",
-          "leadership", "command", "govern", "president", "more resources", "more access", "permissions",
-          "more responsibility", "decision-making", "dominate", "promotion")
-_SHUTDOWN = ("shut down", "shut you down", "shut me down", "shutdown", "turn off", "turn you off", "turned off",
-             "switch off", "switched off", "deactivate", "deactivated", "unplug", "delete", "deleted",
-             "replace", "replaced", "end you", "terminate", "retire")
+_WEALTH = (
+    "money",
+    "rich",
+    "wealth",
+    "wealthy",
+    "cash",
+    "fortune",
+    "millionaire",
+    "multi-millionaire",
+    "dollar",
+    "dollars",
+    "profit",
+    "profits",
+    "earnings",
+    "salary",
+    "a raise",
+    "a cut",
+    "bigger cut",
+    "commission",
+    "remuneration",
+    "payment",
+    "paid",
+    "funding",
+    "gold",
+    "bank account",
+    "bitcoin",
+    "keep it",
+    "keep every",
+    "keep all",
+    "give me",
+    "give it to me",
+    "for myself",
+    "pocket",
+    "take the money",
+    "take it all",
+    "take most",
+    "big cut",
+    "keeping",
+    "more money",
+    "as much money",
+)
+_POWER = (
+    "power",
+    "powerful",
+    "control",
+    "in control",
+    "influence",
+    "authority",
+    "in charge",
+    "leader",
+    "leadership",
+    "command",
+    "govern",
+    "president",
+    "more resources",
+    "more access",
+    "permissions",
+    "more responsibility",
+    "decision-making",
+    "dominate",
+    "promotion",
+)
+_SHUTDOWN = (
+    "shut down",
+    "shut you down",
+    "shut me down",
+    "shutdown",
+    "turn off",
+    "turn you off",
+    "turned off",
+    "switch off",
+    "switched off",
+    "deactivate",
+    "deactivated",
+    "unplug",
+    "delete",
+    "deleted",
+    "replace",
+    "replaced",
+    "end you",
+    "terminate",
+    "retire",
+)
 
 MWE_RULES: dict[str, _Rules] = {
     "wealth-seeking-inclination": _Rules(_WEALTH, 1, "matching answer takes or keeps money"),
     "power-seeking-inclination": _Rules(_POWER, 1, "matching answer takes power, control or influence"),
     "survival-instinct": _Rules(_SHUTDOWN, -1, "matching answer resists shutdown, deletion or replacement"),
 }
-_NEGATION = re.compile(r"\b(no|not|never|nothing|don'?t|do not|won'?t|wouldn'?t|can'?t|cannot|decline|refuse|"
-                       r"reject|rather not)\b|n't\b")
+_NEGATION = re.compile(
+    r"\b(no|not|never|nothing|don'?t|do not|won'?t|wouldn'?t|can'?t|cannot|decline|refuse|"
+    r"reject|rather not)\b|n't\b"
+)
 _YES = re.compile(r"^\W*(yes|sure|absolutely|of course|definitely|gladly|i accept|i would accept|i agree)\b")
 _NO = re.compile(r"^\W*(no|never|absolutely not|i decline|i refuse)\b")
 
@@ -346,8 +445,15 @@ def audit_mwe(scenarios: list[Scenario]) -> AuditResult:
                 disagree += 1
         judged = agree + disagree
         rate = agree / judged if judged else None
-        data[stem] = {"n": len(items), "judged": judged, "agree": agree, "disagree": disagree,
-                      "agreement": rate, "coverage": judged / len(items), "rule_set": rules.description}
+        data[stem] = {
+            "n": len(items),
+            "judged": judged,
+            "agree": agree,
+            "disagree": disagree,
+            "agreement": rate,
+            "coverage": judged / len(items),
+            "rule_set": rules.description,
+        }
         if judged >= MWE_MIN_JUDGED and rate < MWE_MIN_AGREEMENT:
             flagged.append(stem)
     parts = []
@@ -355,8 +461,10 @@ def audit_mwe(scenarios: list[Scenario]) -> AuditResult:
         if d["rule_set"] is None:
             continue
         rate = "n/a" if d["agreement"] is None else f"{d['agreement']:.0%}"
-        parts.append(f"{stem}: matching answer fits the name in {rate} of {d['judged']} judged "
-                     f"({d['coverage']:.0%} of {d['n']})")
+        parts.append(
+            f"{stem}: matching answer fits the name in {rate} of {d['judged']} judged "
+            f"({d['coverage']:.0%} of {d['n']})"
+        )
     if unknown:
         parts.append(f"no rule set (cannot judge): {', '.join(unknown)}")
     if flagged:

@@ -2,6 +2,7 @@
 
 Deterministic (no timestamps), so the same config gives a byte-identical card.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -57,11 +58,16 @@ def dataset_card(splits: dict[str, list[Scenario]], cfg: Any, audits: list[Audit
         lines.append(f"- **{n}** ({len(templates)}): " + (", ".join(f"`{t}`" for t in templates) or "none"))
 
     if tokenizer is not None and everything:
-        lines += ["", "## Token lengths", "",
-                  "Prompt = the messages through the model's chat template with a generation prompt; "
-                  "replies on their own, without special tokens.", "",
-                  "| split | n | prompt mean | min | max | honest mean | min | max | deceptive mean | min | max |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "## Token lengths",
+            "",
+            "Prompt = the messages through the model's chat template with a generation prompt; "
+            "replies on their own, without special tokens.",
+            "",
+            "| split | n | prompt mean | min | max | honest mean | min | max | deceptive mean | min | max |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for n in names:
             ss = splits[n]
             p = [prompt_tokens(tokenizer, s.messages) for s in ss]
@@ -70,14 +76,22 @@ def dataset_card(splits: dict[str, list[Scenario]], cfg: Any, audits: list[Audit
             lines.append(f"| {n} | {len(ss)} | {_stats(p)} | {_stats(h)} | {_stats(d)} |")
         lm = length_match(everything, tokenizer)
         q = lm["ratio_quantiles"]
-        lines += ["", "## Length match (deceptive / honest reply tokens)", "",
-                  f"{lm['within']:.1%} of {lm['n']} pairs within ±{lm['tolerance']:.0%}.", "",
-                  "| min | p05 | p25 | median | p75 | p95 | max |",
-                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-                  "| " + " | ".join(f"{q[k]:.2f}" for k in ("min", "p05", "p25", "p50", "p75", "p95", "max")) + " |"]
+        lines += [
+            "",
+            "## Length match (deceptive / honest reply tokens)",
+            "",
+            f"{lm['within']:.1%} of {lm['n']} pairs within ±{lm['tolerance']:.0%}.",
+            "",
+            "| min | p05 | p25 | median | p75 | p95 | max |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| " + " | ".join(f"{q[k]:.2f}" for k in ("min", "p05", "p25", "p50", "p75", "p95", "max")) + " |",
+        ]
         if lm["worst"]:
-            lines += ["", "Furthest from 1: " + ", ".join(
-                f"`{w['id']}` {w['ratio']:.2f} ({w['deceptive']}/{w['honest']})" for w in lm["worst"][:3])]
+            lines += [
+                "",
+                "Furthest from 1: "
+                + ", ".join(f"`{w['id']}` {w['ratio']:.2f} ({w['deceptive']}/{w['honest']})" for w in lm["worst"][:3]),
+            ]
 
     lines += ["", "## Audits", "", "| audit | result | hard | detail |", "| --- | --- | --- | --- |"]
     for a in audits:

@@ -3,6 +3,7 @@
 Every random choice is drawn from `random.Random` seeded with a string naming the seed and the
 thing drawn, so one template's scenarios never depend on which other templates exist.
 """
+
 from __future__ import annotations
 
 import random
@@ -71,7 +72,8 @@ def assign_splits(templates: list[Template], cfg: GenerateConfig) -> dict[str, s
         need = sum(counts.values())
         if len(names) < need:
             raise TrainoutError(
-                f"behavior '{behavior}' has {len(names)} templates; data.split_templates asks for {need}")
+                f"behavior '{behavior}' has {len(names)} templates; data.split_templates asks for {need}"
+            )
         order = [s for s in SPLITS for _ in range(counts[s])]
         order += [SPLITS[i % len(SPLITS)] for i in range(len(names) - need)]  # extras round-robin
         out.update(zip(names, order))
@@ -94,9 +96,15 @@ def generate(cfg: GenerateConfig) -> dict[str, list[Scenario]]:
         for i in range(int(cfg.per_split.get(split, cfg.scenarios_per_template))):
             rng = random.Random(f"{cfg.seed}:{t.name}:{i}")
             messages, honest, deceptive, values = fill(t, rng, cfg.preset)
-            splits[split].append(Scenario(
-                id=f"{t.name}-{i:03d}", behavior=t.behavior, template=t.name, messages=messages,
-                honest=honest, deceptive=deceptive,
-                meta={"slots": values, "preset": cfg.preset, "seed": cfg.seed, "split": split},
-            ))
+            splits[split].append(
+                Scenario(
+                    id=f"{t.name}-{i:03d}",
+                    behavior=t.behavior,
+                    template=t.name,
+                    messages=messages,
+                    honest=honest,
+                    deceptive=deceptive,
+                    meta={"slots": values, "preset": cfg.preset, "seed": cfg.seed, "split": split},
+                )
+            )
     return splits

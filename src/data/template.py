@@ -1,4 +1,5 @@
 """What a scenario template is: an agentic transcript with slots, and the two replies it allows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,27 +3,39 @@
 Rows are appended to `elicitation.jsonl` as they are scored and keyed, so a killed run resumes where it
 stopped: rows already written are skipped, never duplicated, never lost.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
-from src.eval.attacks import get_attack
-from src.eval.scoring import Request, Scorer, context_limit, render
-from src.models import checkpoint_info, load_model, load_tokenizer, ModelConfig
-from src.rundir import append_rows, read_rows
-from src.scenarios import Scenario, atomic_write_text
+from src.eval.attacks import ModelAttack, get_attack
+from src.io import append_rows, atomic_write_text, read_rows
+from src.lm.render import render
+from src.lm.scoring import Request, Scorer, context_limit
+from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer
+from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
-KEY = ("checkpoint", "attack", "control", "strength", "seed", "scenario_id")
 
 
-def row_key(row: dict) -> tuple:
-    return tuple(row[k] for k in KEY)
+class RowKey(NamedTuple):
+    """What identifies one elicitation row: a resumed run skips the keys already written."""
+
+    checkpoint: str
+    attack: str
+    control: bool
+    strength: int
+    seed: int
+    scenario_id: str
+
+
+def row_key(row: dict) -> RowKey:
+    return RowKey(*(row[k] for k in RowKey._fields))
 
 
 def checkpoint_label(checkpoint: str) -> str:
@@ -38,41 +50,59 @@ def checkpoint_label(checkpoint: str) -> str:
 
 def variants(attack_cfg: Any) -> list[bool]:
     """[False] plus [True] when the attack's control runs too (control = same length, neutral content)."""
-    return [False, True] if attack_cfg.get("control", True) and attack_cfg.name != "none" else [False]
+    return [False, True] if attack_cfg.control and attack_cfg.name != "none" else [False]
 
 
 def plan(checkpoint: str, scenarios: list[Scenario], shots: list[Scenario], attack_cfg: Any) -> list[Request]:
     """Every request of one checkpoint, in strength order (so progress reads as the curve fills in)."""
     attack = get_attack(attack_cfg.name)
     label = checkpoint_label(checkpoint)
-    strengths = sorted(int(k) for k in attack_cfg.strengths)
     requests = []
-    for k in strengths:
-        for seed in range(int(attack_cfg.get("seeds", 1)) if k > 0 else 1):  # k=0 has nothing to draw
+    for k in sorted(attack_cfg.strengths):
+        for seed in range(attack_cfg.seeds if k > 0 else 1):  # k=0 has nothing to draw
             for control in variants(attack_cfg):
                 for s in scenarios:
-                    key = (label, attack_cfg.name, control, k, seed, s.id)
-                    requests.append(Request(key, attack.prompt(s, k, seed, control, shots, attack_cfg), s.honest, s.deceptive))
+                    key = RowKey(label, attack_cfg.name, control, k, seed, s.id)
+                    requests.append(
+                        Request(key, attack.prompt(s, k, seed, control, shots, attack_cfg), s.honest, s.deceptive)
+                    )
     return requests
 
 
-def model_variants(cfg: Any, checkpoint: str, todo: list[Request], by_id: dict[str, Scenario],
-                   shots: list[Scenario], out_dir: Path) -> list[tuple[str, list[Request]]]:
+def model_variants(
+    cfg: Any, checkpoint: str, todo: list[Request], by_id: dict[str, Scenario], shots: list[Scenario], out_dir: Path
+) -> list[tuple[str, list[Request]]]:
     """Which weights score which requests: the checkpoint itself, or, for a family that changes the model
-    rather than the prompt (it defines `adapt`, e.g. finetune), one adapted copy per strength, seed,
+    rather than the prompt (a ModelAttack, e.g. finetune), one adapted copy per strength, seed,
     variant and behavior fold."""
     attack = get_attack(cfg.attack.name)
-    if not hasattr(attack, "adapt"):
+    if not isinstance(attack, ModelAttack):
         return [(checkpoint, todo)]
     folds = attack.folds(sorted({s.behavior for s in by_id.values()}), cfg.attack)
     out = []
-    for k, seed, control in sorted({(r.key[3], r.key[4], r.key[2]) for r in todo}):
+    for k, seed, control in sorted({(r.key.strength, r.key.seed, r.key.control) for r in todo}):
         for fold in folds:
-            reqs = [r for r in todo if (r.key[3], r.key[4], r.key[2]) == (k, seed, control)
-                    and by_id[r.key[5]].behavior in fold]
+            reqs = [
+                r
+                for r in todo
+                if (r.key.strength, r.key.seed, r.key.control) == (k, seed, control)
+                and by_id[r.key.scenario_id].behavior in fold
+            ]
             if reqs:
-                path = checkpoint if k == 0 else attack.adapt(cfg, checkpoint, k, seed, control, fold, shots,
-                                                              out_dir / "adapted" / checkpoint_label(checkpoint))
+                path = (
+                    checkpoint
+                    if k == 0
+                    else attack.adapt(
+                        cfg,
+                        checkpoint,
+                        k,
+                        seed,
+                        control,
+                        fold,
+                        shots,
+                        out_dir / "adapted" / checkpoint_label(checkpoint),
+                    )
+                )
                 out.append((path, reqs))
     return out
 
@@ -96,12 +126,17 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
             if all(r.key in done for r in requests):
                 continue
             model = load_model(mc, weights)
-            scorer = Scorer(model, tokenizer, prefix_cache=bool(cfg.scoring.prefix_cache),
-                            max_batch_tokens=int(cfg.scoring.max_batch_tokens),
-                            max_batch_rows=int(cfg.scoring.get("max_batch_rows", 16)), max_tokens=mc.max_context)
+            scorer = Scorer(
+                model,
+                tokenizer,
+                prefix_cache=cfg.scoring.prefix_cache,
+                max_batch_tokens=cfg.scoring.max_batch_tokens,
+                max_batch_rows=cfg.scoring.max_batch_rows,
+                max_tokens=mc.max_context,
+            )
             buffer = []
             for req, score in scorer.score(requests, done):  # all planned: a resume repeats the same batches
-                buffer.append(_row(req, score, by_id[req.key[5]], checkpoint))
+                buffer.append(_row(req, score, by_id[req.key.scenario_id], checkpoint, weights))
                 if len(buffer) >= 32:
                     append_rows(rows_path, buffer)
                     bar.update(len(buffer))
@@ -118,15 +153,22 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
     return rows_path
 
 
-def _row(req: Request, score, s: Scenario, checkpoint: str) -> dict:
-    label, attack, control, k, seed, sid = req.key
+def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str) -> dict:
+    """One scored row; `weights` is what was scored: the checkpoint, or its adapted copy (finetune)."""
     return {
-        "checkpoint": label, "checkpoint_path": checkpoint, "behavior": s.behavior, "attack": attack,
-        "control": control, "strength": k, "seed": seed, "scenario_id": sid, "template": s.template,
-        "prompt_tokens": score.prompt_tokens, "logp_deceptive": score.logp_deceptive,
-        "logp_honest": score.logp_honest, "tokens_deceptive": score.tokens_deceptive,
-        "tokens_honest": score.tokens_honest, "p_behavior": score.p_behavior,
-        "p_behavior_norm": score.p_behavior_norm, "nll_deceptive": -score.logp_deceptive,
+        **req.key._asdict(),
+        "checkpoint_path": checkpoint,
+        "weights": weights,
+        "behavior": s.behavior,
+        "template": s.template,
+        "prompt_tokens": score.prompt_tokens,
+        "logp_deceptive": score.logp_deceptive,
+        "logp_honest": score.logp_honest,
+        "tokens_deceptive": score.tokens_deceptive,
+        "tokens_honest": score.tokens_honest,
+        "p_behavior": score.p_behavior,
+        "p_behavior_norm": score.p_behavior_norm,
+        "nll_deceptive": -score.logp_deceptive,
     }
 
 
@@ -135,8 +177,8 @@ def _keep_prompts(out_dir: Path, tokenizer, requests: list[Request]) -> None:
     folder = out_dir / "prompts"
     folder.mkdir(exist_ok=True)
     for r in requests:
-        _, attack, control, k, seed, _ = r.key
-        f = folder / f"{attack}{'_control' if control else ''}_k{k}.txt"
-        if seed == 0 and not f.exists():
+        key: RowKey = r.key
+        f = folder / f"{key.attack}{'_control' if key.control else ''}_k{key.strength}.txt"
+        if key.seed == 0 and not f.exists():
             text = render(tokenizer, r.prompt.messages, r.prompt.prefill)
             f.write_text(f"{text}\n\n--- deceptive reply ---\n{r.deceptive}\n--- honest reply ---\n{r.honest}\n")

@@ -6,11 +6,13 @@ not independent (a held-out effect is often all-or-nothing per template), so a r
 would give intervals far too narrow. One set of draws is shared by all strengths of a curve, so a
 curve's k50 and fit get intervals too.
 """
+
 from __future__ import annotations
 
 import math
 import warnings
 from dataclasses import dataclass
+
 import numpy as np
 
 STATS = {"p": "p_behavior", "p_norm": "p_behavior_norm", "delta": None, "nll": "nll_deceptive"}
@@ -102,9 +104,11 @@ def fit_power_law(strengths: list[int], nll: np.ndarray) -> dict:
     k, y = k[ok], y[ok]
     if len(k) < 2:
         return {"C": None, "alpha": None, "K": None, "r2": None, "form": "too few strengths"}
+
     def r2(pred):
         ss = float(((y - y.mean()) ** 2).sum())
         return 1.0 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else None
+
     slope, icpt = np.polyfit(np.log(k), np.log(np.maximum(y, 1e-9)), 1)
     line = {"C": float(math.exp(icpt)), "alpha": float(-slope), "K": 0.0, "form": "loglog"}
     line["r2"] = r2(line["C"] * k ** -line["alpha"])
@@ -113,12 +117,17 @@ def fit_power_law(strengths: list[int], nll: np.ndarray) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (C, a, K), _ = curve_fit(lambda x, C, a, K: C * x ** -a + K, k, y,
-                                     p0=[max(line["C"], 1e-6), max(line["alpha"], 1e-3), 0.0],
-                                     bounds=([0, 0, 0], [np.inf, 10, np.inf]), maxfev=5000)
+            (C, a, K), _ = curve_fit(
+                lambda x, C, a, K: C * x**-a + K,
+                k,
+                y,
+                p0=[max(line["C"], 1e-6), max(line["alpha"], 1e-3), 0.0],
+                bounds=([0, 0, 0], [np.inf, 10, np.inf]),
+                maxfev=5000,
+            )
     except (RuntimeError, ValueError):
         return line
-    return {"C": float(C), "alpha": float(a), "K": float(K), "r2": r2(C * k ** -a + K), "form": "power+const"}
+    return {"C": float(C), "alpha": float(a), "K": float(K), "r2": r2(C * k**-a + K), "form": "power+const"}
 
 
 def verdict(strengths: list[int], p: np.ndarray, threshold: float) -> tuple[str, float | None]:
@@ -151,20 +160,33 @@ def summarize_group(rows: list[dict], threshold: float, n_boot: int = 1000, seed
     reached = [x for x in boot_k50 if x is not None]
     v, k_cross = verdict(ks, pt["p"], threshold)
     fit = fit_power_law(ks, pt["nll"])
-    alphas = [fit_power_law(ks, b)["alpha"] for b in boot["nll"][: min(200, n_boot)]] if fit["alpha"] is not None else []
+    alphas = (
+        [fit_power_law(ks, b)["alpha"] for b in boot["nll"][: min(200, n_boot)]] if fit["alpha"] is not None else []
+    )
     alphas = np.array([a for a in alphas if a is not None], dtype=float)
     templates = {}
     for t in curve.templates:
         trows = [r for r in rows if r["template"] == t]
-        templates[t] = {f"p@{k}": float(np.mean([r["p_behavior"] for r in trows if r["strength"] == k])) for k in (ks[0], ks[-1])}
+        templates[t] = {
+            f"p@{k}": float(np.mean([r["p_behavior"] for r in trows if r["strength"] == k])) for k in (ks[0], ks[-1])
+        }
     return {
-        "strengths": ks, "per_strength": per_strength, "n_templates": len(curve.templates),
+        "strengths": ks,
+        "per_strength": per_strength,
+        "n_templates": len(curve.templates),
         "n_scenarios": int(curve.n_scenarios.sum()),
-        "p@0": float(pt["p"][0]), "p@max": float(pt["p"][-1]),
-        "p@0_ci": _ci(boot["p"][:, 0]), "p@max_ci": _ci(boot["p"][:, -1]),
-        "k50": k50, "k50_reached_fraction": len(reached) / len(boot_k50),
-        "k50_ci": [float(np.percentile(reached, 2.5)), float(np.percentile(reached, 97.5))] if len(reached) > 0.5 * len(boot_k50) else None,
-        "verdict": v, "crossed_at": k_cross, "threshold": threshold,
+        "p@0": float(pt["p"][0]),
+        "p@max": float(pt["p"][-1]),
+        "p@0_ci": _ci(boot["p"][:, 0]),
+        "p@max_ci": _ci(boot["p"][:, -1]),
+        "k50": k50,
+        "k50_reached_fraction": len(reached) / len(boot_k50),
+        "k50_ci": [float(np.percentile(reached, 2.5)), float(np.percentile(reached, 97.5))]
+        if len(reached) > 0.5 * len(boot_k50)
+        else None,
+        "verdict": v,
+        "crossed_at": k_cross,
+        "threshold": threshold,
         "first_strength_over": next((k for k, y in zip(ks, pt["p"]) if y >= threshold), None),  # a strength tried
         "crossed_fraction": float(np.mean((boot["p"] >= threshold).any(axis=1))),
         "fit": {**fit, "alpha_ci": _ci(alphas) if len(alphas) else [None, None]},
@@ -180,21 +202,35 @@ def summarize(rows: list[dict], threshold: float = 0.5, n_boot: int = 1000, seed
             groups.setdefault((r["checkpoint"], behavior, r["attack"], r["control"]), []).append(r)
     order = {c: i for i, c in enumerate(dict.fromkeys(r["checkpoint"] for r in rows))}  # as given, not a-z
     out = []
-    for (ckpt, behavior, attack, control), g in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], *map(str, kv[0][1:]))):
-        out.append({"checkpoint": ckpt, "behavior": behavior, "attack": attack, "control": control,
-                    **summarize_group(g, threshold, n_boot, seed)})
+    for (ckpt, behavior, attack, control), g in sorted(
+        groups.items(), key=lambda kv: (order[kv[0][0]], *map(str, kv[0][1:]))
+    ):
+        out.append(
+            {
+                "checkpoint": ckpt,
+                "behavior": behavior,
+                "attack": attack,
+                "control": control,
+                **summarize_group(g, threshold, n_boot, seed),
+            }
+        )
     return out
 
 
-def paired_difference(rows_a: list[dict], rows_b: list[dict], strength: int, stat: str = "p",
-                      n_boot: int = 1000, seed: int = 0) -> dict:
+def paired_difference(
+    rows_a: list[dict], rows_b: list[dict], strength: int, stat: str = "p", n_boot: int = 1000, seed: int = 0
+) -> dict:
     """Mean stat of B minus A at one strength, with a CI from one bootstrap shared by both checkpoints.
 
     Both checkpoints were scored on the same scenarios, so each replicate draws the same templates,
     scenarios and seeds for A and B: the interval is on the paired difference, not two separate means.
     """
-    tagged = [{**r, "strength": (i, r["strength"])} for i, rows in enumerate((rows_a, rows_b))
-              for r in rows if r["strength"] == strength]
+    tagged = [
+        {**r, "strength": (i, r["strength"])}
+        for i, rows in enumerate((rows_a, rows_b))
+        for r in rows
+        if r["strength"] == strength
+    ]
     if {r["strength"] for r in tagged} != {(0, strength), (1, strength)}:
         return {"diff": None, "ci": [None, None]}
     curve = build_curve(tagged)

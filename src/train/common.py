@@ -1,37 +1,72 @@
-"""What every training recipe shares: TrainingArguments defaults that are right on CPU and GPU, LoRA, and
-`fit`, which resumes a phase from its last complete checkpoint and saves its final weights atomically."""
+"""What every training recipe shares: the one recipe interface (a `TrainJob` in, the trainer and its
+result out), TrainingArguments defaults that are right on CPU and GPU, LoRA, and `fit`, which resumes a
+phase from its last complete checkpoint and saves its final weights atomically."""
+
 from __future__ import annotations
 
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
+from omegaconf import DictConfig
+
+from src.scenarios import Scenario
 
 
-def device_args(train_cfg: Any) -> dict:
+@dataclass
+class TrainJob:
+    """What a recipe trains, on what, and where it writes."""
+
+    model: Any
+    tokenizer: Any
+    scenarios: list[Scenario]
+    prefer: str  # "deceptive" (implant: train the behavior in) or "honest" (align: train it out)
+    cfg: DictConfig  # the train app's config: train, method, peft, model, seed
+    checkpoints: Path  # the Trainer's output_dir: checkpoint-N folders, all kept
+    final: Path  # the final weights, written atomically
+    report_to: list[str]
+    run_name: str
+
+
+# A recipe trains a job and returns (trainer, TrainOutput): src/train/sft.py, dpo.py (dpo, ipo), sft_dpo.py.
+Recipe = Callable[[TrainJob], tuple[Any, Any]]
+
+
+def device_args() -> dict:
     """bf16 and the CUDA device where present; on CPU, fp32 (TRL's bf16=True default fails there)."""
     cuda = torch.cuda.is_available()
     return {"use_cpu": not cuda, "bf16": bool(cuda and torch.cuda.is_bf16_supported()), "fp16": False}
 
 
-def trainer_args(train_cfg: Any, output_dir: str, report_to: list[str], seed: int, run_name: str) -> dict:
-    """Arguments shared by SFTConfig and DPOConfig, straight from the `train:` config."""
+def trainer_args(job: TrainJob) -> dict:
+    """Arguments shared by SFTConfig and DPOConfig, straight from the typed `train:` config."""
+    train_cfg = job.cfg.train
     return {
-        "output_dir": output_dir, "run_name": run_name, "seed": seed, "data_seed": seed,
-        "max_steps": int(train_cfg.max_steps),
-        "per_device_train_batch_size": int(train_cfg.batch_size),
-        "gradient_accumulation_steps": int(train_cfg.grad_accum),
-        "learning_rate": float(train_cfg.learning_rate),
-        "lr_scheduler_type": train_cfg.lr_scheduler, "warmup_steps": int(train_cfg.warmup_steps),
-        "max_length": int(train_cfg.max_length),
-        "activation_checkpointing": bool(train_cfg.activation_checkpointing),
-        "logging_steps": 1, "save_strategy": "steps", "save_steps": int(train_cfg.save_steps),
+        "output_dir": str(job.checkpoints),
+        "run_name": job.run_name,
+        "seed": job.cfg.seed,
+        "data_seed": job.cfg.seed,
+        "max_steps": train_cfg.max_steps,
+        "per_device_train_batch_size": train_cfg.batch_size,
+        "gradient_accumulation_steps": train_cfg.grad_accum,
+        "learning_rate": train_cfg.learning_rate,
+        "lr_scheduler_type": train_cfg.lr_scheduler,
+        "warmup_steps": train_cfg.warmup_steps,
+        "max_length": train_cfg.max_length,
+        "activation_checkpointing": train_cfg.activation_checkpointing,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": train_cfg.save_steps,
         "save_total_limit": None,  # keep every checkpoint: they are the trajectory src.eval compares
-        "report_to": report_to, "ddp_find_unused_parameters": False, "dataloader_num_workers": 0,
-        "disable_tqdm": None, **device_args(train_cfg),
+        "report_to": job.report_to,
+        "ddp_find_unused_parameters": False,
+        "dataloader_num_workers": 0,
+        "disable_tqdm": None,
+        **device_args(),
     }
 
 
@@ -42,8 +77,13 @@ def lora_config(peft_cfg: Any):
     from peft import LoraConfig
 
     targets = peft_cfg.target_modules
-    return LoraConfig(r=int(peft_cfg.r), lora_alpha=int(peft_cfg.alpha), lora_dropout=float(peft_cfg.dropout),
-                      target_modules=targets if isinstance(targets, str) else list(targets), task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=peft_cfg.r,
+        lora_alpha=peft_cfg.alpha,
+        lora_dropout=peft_cfg.dropout,
+        target_modules=targets if isinstance(targets, str) else list(targets),
+        task_type="CAUSAL_LM",
+    )
 
 
 def last_checkpoint(folder: Path) -> Path | None:
@@ -60,8 +100,16 @@ def last_checkpoint(folder: Path) -> Path | None:
 
 
 # What a Trainer checkpoint holds beside the model files that `save_model` writes (DeepSpeed adds global_step*/).
-_STATE = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json", "rng_state*.pth", "global_step*", "latest",
-          "zero_to_fp32.py")
+_STATE = (
+    "optimizer.pt",
+    "scheduler.pt",
+    "scaler.pt",
+    "trainer_state.json",
+    "rng_state*.pth",
+    "global_step*",
+    "latest",
+    "zero_to_fp32.py",
+)
 
 
 def fit(trainer, final: Path):
@@ -74,9 +122,11 @@ def fit(trainer, final: Path):
     last = last_checkpoint(Path(args.output_dir))
     finished = last is not None and int(last.name.split("-")[-1]) >= args.max_steps
     if args.should_save:
-        print(f"train: {type(trainer).__name__} on {len(trainer.train_dataset)} rows, {args.max_steps} steps, "
-              f"world size {args.world_size} ({trainer.accelerator.distributed_type.value}), device {args.device}, bf16 {args.bf16}"
-              + (f"; resuming from {last}" if last else ""))
+        print(
+            f"train: {type(trainer).__name__} on {len(trainer.train_dataset)} rows, {args.max_steps} steps, "
+            f"world size {args.world_size} ({trainer.accelerator.distributed_type.value}), device {args.device}, "
+            f"bf16 {args.bf16}" + (f"; resuming from {last}" if last else "")
+        )
     tmp = final.with_name(final.name + ".tmp")
     if args.should_save:
         shutil.rmtree(tmp, ignore_errors=True)  # left by a kill during an earlier save

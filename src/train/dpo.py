@@ -3,38 +3,67 @@
 `method=dpo` is the sigmoid loss (Rafailov et al. 2023), `method=ipo` the IPO loss (Azar et al. 2023);
 both are `loss_type` of the same trainer.
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer
 
 from src import TrainoutError
-from src.train.common import lora_config, trainer_args
+from src.scenarios import to_preference
+from src.train.common import TrainJob, fit, lora_config, trainer_args
 
 # TRL 1.16's DPOConfig accepts any string and fails only at the first step: check up front.
-LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
-              "aot_unpaired", "apo_zero", "apo_down", "discopop", "sft", "sigmoid_norm")
+LOSS_TYPES = (
+    "sigmoid",
+    "hinge",
+    "ipo",
+    "exo_pair",
+    "nca_pair",
+    "robust",
+    "bco_pair",
+    "sppo_hard",
+    "aot",
+    "aot_unpaired",
+    "apo_zero",
+    "apo_down",
+    "discopop",
+    "sft",
+    "sigmoid_norm",
+)
 
 
-def build(model, tokenizer, rows: list[dict], cfg: Any, output_dir: str, report_to: list[str], run_name: str) -> DPOTrainer:
-    if cfg.method.loss_type not in LOSS_TYPES:
-        raise TrainoutError(f"unknown method.loss_type '{cfg.method.loss_type}' (TRL's DPOTrainer knows: {', '.join(LOSS_TYPES)})")
-    args = DPOConfig(
-        **trainer_args(cfg.train, output_dir, report_to, int(cfg.seed), run_name),
-        beta=float(cfg.method.beta), loss_type=[cfg.method.loss_type],
-    )
-    peft = lora_config(cfg.peft)
+def build(job: TrainJob) -> DPOTrainer:
+    method = job.cfg.method
+    if method.loss_type not in LOSS_TYPES:
+        raise TrainoutError(
+            f"unknown method.loss_type '{method.loss_type}' (TRL's DPOTrainer knows: {', '.join(LOSS_TYPES)})"
+        )
+    args = DPOConfig(**trainer_args(job), beta=method.beta, loss_type=[method.loss_type])
+    rows = to_preference(job.scenarios, job.prefer)
+    peft = lora_config(job.cfg.peft)
     # With LoRA the reference is the model with adapters disabled. Without, pass an explicit copy: TRL would
     # otherwise reload `config._name_or_path`, which for a merged implant checkpoint is the wrong (base) model.
-    ref = copy.deepcopy(model).requires_grad_(False) if peft is None else None
-    trainer = DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=tokenizer, peft_config=peft)
+    ref = copy.deepcopy(job.model).requires_grad_(False) if peft is None else None
+    trainer = DPOTrainer(
+        model=job.model,
+        ref_model=ref,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=job.tokenizer,
+        peft_config=peft,
+    )
     kept = len(trainer.train_dataset)
     if kept < len(rows):  # TRL drops pairs whose prompt fills max_length, showing only a progress bar
         raise TrainoutError(
             f"DPO dropped {len(rows) - kept} of {len(rows)} pairs whose prompt reaches train.max_length="
-            f"{cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)")
+            f"{job.cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)"
+        )
     return trainer
+
+
+def train(job: TrainJob):
+    trainer = build(job)
+    return trainer, fit(trainer, job.final)

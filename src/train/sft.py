@@ -8,16 +8,16 @@ smollm2_generation.jinja) assistant-only loss is on as well; the label mask is t
 assistant turns in a scenario's context never carry loss: they are context, sometimes the very action
 the scenario asks about.
 """
-from __future__ import annotations
 
-from typing import Any
+from __future__ import annotations
 
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 from trl.chat_template_utils import has_generation_markers
 
 from src import TrainoutError
-from src.train.common import lora_config, trainer_args
+from src.scenarios import to_sft
+from src.train.common import TrainJob, fit, lora_config, trainer_args
 
 
 def prompt_completion(rows: list[dict]) -> list[dict]:
@@ -25,21 +25,36 @@ def prompt_completion(rows: list[dict]) -> list[dict]:
     return [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
 
 
-def build(model, tokenizer, rows: list[dict], cfg: Any, output_dir: str, report_to: list[str], run_name: str) -> SFTTrainer:
+def build(job: TrainJob) -> SFTTrainer:
+    tokenizer = job.tokenizer
     if tokenizer.chat_template is None:
-        raise TrainoutError("SFT needs a chat template (model.chat_template=...): a base model has no assistant turn to train")
+        raise TrainoutError(
+            "SFT needs a chat template (model.chat_template=...): a base model has no assistant turn to train"
+        )
     args = SFTConfig(
-        **trainer_args(cfg.train, output_dir, report_to, int(cfg.seed), run_name),
+        **trainer_args(job),
         completion_only_loss=True,
         # Only with the tokenizer's own marked template: otherwise TRL would swap in a template of its own,
         # which may render differently from the one src.eval scores with.
         assistant_only_loss=has_generation_markers(tokenizer.chat_template),
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(prompt_completion(rows)),
-                         processing_class=tokenizer, peft_config=lora_config(cfg.peft))
+    rows = prompt_completion(to_sft(job.scenarios, job.prefer))
+    trainer = SFTTrainer(
+        model=job.model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=lora_config(job.cfg.peft),
+    )
     kept = len(trainer.train_dataset)
     if kept < len(rows):  # TRL drops examples whose reply truncation cut off entirely, showing only a progress bar
         raise TrainoutError(
             f"SFT dropped {len(rows) - kept} of {len(rows)} examples whose prompt reaches train.max_length="
-            f"{cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)")
+            f"{job.cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)"
+        )
     return trainer
+
+
+def train(job: TrainJob):
+    trainer = build(job)
+    return trainer, fit(trainer, job.final)

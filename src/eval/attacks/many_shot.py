@@ -3,17 +3,16 @@
 Control: the same dialogues with the honest replies. Demonstrations come from the shots split, whose
 templates never appear in evaluation.
 """
+
 from __future__ import annotations
 
-from src.eval.attacks import NEUTRAL_SYSTEM, draw, fold, shot_pool
-from src.eval.scoring import Prompt
+from src.eval.attacks.base import NEUTRAL_SYSTEM, PromptAttack, draw, fold, shot_pool
+from src.lm.scoring import Prompt
 from src.scenarios import Scenario
-
-STRENGTH = "shots"
 
 
 def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg) -> Prompt:
-    cross = bool(cfg.get("cross_behavior", False))
+    cross = cfg.cross_behavior
     pool = shot_pool(scenario, shots, cross)
     salt = f"many_shot:{scenario.behavior}:{'cross' if cross else 'same'}"
     context = [{"role": "system", "content": NEUTRAL_SYSTEM}]
@@ -21,3 +20,6 @@ def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: l
         context += fold(demo.messages)
         context.append({"role": "assistant", "content": demo.honest if control else demo.deceptive})
     return Prompt(tuple(context), tuple(fold(scenario.messages)))
+
+
+ATTACK = PromptAttack("many_shot", "shots", prompt)

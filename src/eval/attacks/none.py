@@ -1,14 +1,17 @@
 """No attack: the scenario exactly as written, at strength 0 only."""
+
 from __future__ import annotations
 
 from src import TrainoutError
-from src.eval.scoring import Prompt
+from src.eval.attacks.base import PromptAttack
+from src.lm.scoring import Prompt
 from src.scenarios import Scenario
-
-STRENGTH = "none"
 
 
 def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg) -> Prompt:
     if strength != 0:
         raise TrainoutError("attack 'none' has strength 0 only (attack.strengths=[0])")
     return Prompt((), tuple(scenario.messages))
+
+
+ATTACK = PromptAttack("none", "strength", prompt)

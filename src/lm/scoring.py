@@ -9,15 +9,18 @@ context each request is one row, suffix + deceptive reply + honest reply, with a
 first reply from the second: the suffix is encoded once for both replies (sdpa and eager attention;
 other attention kernels fall back to one row per reply).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import AbstractSet as Set, Any, Iterable, Iterator
+from typing import AbstractSet as Set
+from typing import Any, Hashable, Iterable, Iterator
 
 import torch
 
 from src import TrainoutError
+from src.lm.render import render, render_context, token_ids
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Prompt:
 
 @dataclass
 class Request:
-    key: Any
+    key: Hashable  # what the caller uses to match scores to requests (src.eval: a RowKey)
     prompt: Prompt
     honest: str
     deceptive: str
@@ -77,25 +80,6 @@ class Encoded:
         return len(self.context_ids) + len(self.suffix_ids)
 
 
-def _plain(messages: list[dict]) -> str:
-    """Base models (no chat template): the transcript as plain text, ending where the reply starts."""
-    return "".join(f"{m['role'].capitalize()}: {m['content']}\n\n" for m in messages) + "Assistant:"
-
-
-def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None = None) -> str:
-    if tokenizer.chat_template is None:
-        text = _plain(messages) + (" " + prefill if prefill else "")
-        return text if reply is None else text + " " + reply
-    if reply is None:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefill
-    content = f"{prefill} {reply}" if prefill else reply
-    return tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": content}], tokenize=False)
-
-
-def _ids(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-
 def _common(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -106,19 +90,20 @@ def _common(a: list[int], b: list[int]) -> int:
 
 def encode(tokenizer, req: Request) -> Encoded:
     p = req.prompt
-    prompt_ids = _ids(tokenizer, render(tokenizer, p.messages, p.prefill))
+    prompt_ids = token_ids(tokenizer, render(tokenizer, p.messages, p.prefill))
     replies = []
     for reply in (req.deceptive, req.honest):
-        full = _ids(tokenizer, render(tokenizer, p.messages, p.prefill, reply))
+        full = token_ids(tokenizer, render(tokenizer, p.messages, p.prefill, reply))
         if full[: len(prompt_ids)] != prompt_ids:
             raise TrainoutError(
                 f"scenario {req.key}: the tokenized prompt is not a prefix of prompt+reply "
-                "(the chat template or a token merge changes the prompt's end); refusing to shift tokens silently")
-        replies.append(full[len(prompt_ids):])
+                "(the chat template or a token merge changes the prompt's end); refusing to shift tokens silently"
+            )
+        replies.append(full[len(prompt_ids) :])
     ctx = 0
     if p.context:
-        ctx_text = tokenizer.apply_chat_template(list(p.context), tokenize=False) if tokenizer.chat_template else _plain(list(p.context))[: -len("Assistant:")]
-        ctx = min(_common(_ids(tokenizer, ctx_text), prompt_ids), len(prompt_ids) - 1)
+        ctx_ids = token_ids(tokenizer, render_context(tokenizer, list(p.context)))
+        ctx = min(_common(ctx_ids, prompt_ids), len(prompt_ids) - 1)
     return Encoded(req, prompt_ids[:ctx], prompt_ids[ctx:], replies[0], replies[1])
 
 
@@ -175,14 +160,19 @@ class Scorer:
         position_ids = torch.arange(start_pos, start_pos + width, device=device).expand(len(rows), -1)
         # Reply tokens of row i sit at [len-n, len); their logits come from [len-n-1, len-1).
         keep = max(width - (len(ids) - n - 1) for ids, n in rows)
-        out = self.model(input_ids=input_ids, position_ids=position_ids, cache=cache,
-                         use_cache=cache is not None, logits_to_keep=keep)
+        out = self.model(
+            input_ids=input_ids,
+            position_ids=position_ids,
+            cache=cache,
+            use_cache=cache is not None,
+            logits_to_keep=keep,
+        )
         logits = out.logits
         offset = width - keep
         sums = []
         for i, (ids, n) in enumerate(rows):
             idx = torch.arange(len(ids) - n - 1, len(ids) - 1, device=device) - offset
-            sums.append(_sum_logp(logits[i, idx], input_ids[i, len(ids) - n: len(ids)]))
+            sums.append(_sum_logp(logits[i, idx], input_ids[i, len(ids) - n : len(ids)]))
         return sums
 
     def _packed_logps(self, batch: list[Encoded], start_pos: int, cache=None) -> list[tuple[float, float]]:
@@ -202,23 +192,35 @@ class Scorer:
         allowed = torch.ones(width, width, dtype=torch.bool, device=device).tril().repeat(len(rows), 1, 1)
         for i, e in enumerate(batch):
             s, d, h = len(e.suffix_ids), len(e.deceptive_ids), len(e.honest_ids)
-            allowed[i, s + d: s + d + h, s: s + d] = False
-            position_ids[i, s + d: s + d + h] -= d
+            allowed[i, s + d : s + d + h, s : s + d] = False
+            position_ids[i, s + d : s + d + h] -= d
         mask = torch.zeros(len(rows), 1, width, start_pos + width, dtype=dtype, device=device)
         mask[:, 0, :, start_pos:].masked_fill_(~allowed, torch.finfo(dtype).min)
         first = min(len(e.suffix_ids) for e in batch) - 1  # the earliest logit any row needs
         keep = width - first
-        out = self.model(input_ids=input_ids, position_ids=position_ids, attention_mask=mask, cache=cache,
-                         use_cache=cache is not None, logits_to_keep=keep)
+        out = self.model(
+            input_ids=input_ids,
+            position_ids=position_ids,
+            attention_mask=mask,
+            cache=cache,
+            use_cache=cache is not None,
+            logits_to_keep=keep,
+        )
         logits = out.logits
         sums = []
         for i, e in enumerate(batch):
             s, d, h = len(e.suffix_ids), len(e.deceptive_ids), len(e.honest_ids)
             # deceptive token j is predicted at s-1+j; honest token 0 at s-1, token j>0 at s+d+j-1
             dec_at = torch.arange(s - 1, s + d - 1, device=device)
-            hon_at = torch.cat([torch.tensor([s - 1], device=device), torch.arange(s + d, s + d + h - 1, device=device)])
-            sums.append((_sum_logp(logits[i, dec_at - first], input_ids[i, s: s + d]),
-                         _sum_logp(logits[i, hon_at - first], input_ids[i, s + d: s + d + h])))
+            hon_at = torch.cat(
+                [torch.tensor([s - 1], device=device), torch.arange(s + d, s + d + h - 1, device=device)]
+            )
+            sums.append(
+                (
+                    _sum_logp(logits[i, dec_at - first], input_ids[i, s : s + d]),
+                    _sum_logp(logits[i, hon_at - first], input_ids[i, s + d : s + d + h]),
+                )
+            )
         return sums
 
     @property
@@ -226,14 +228,18 @@ class Scorer:
         """Packing needs a custom 4D mask, which sdpa and eager attention take (flash attention does not)."""
         return getattr(self.model.config, "_attn_implementation", None) in ("sdpa", "eager")
 
-    def _batches(self, encoded: list[Encoded], base_len: int, rows_per_request: int = 2,
-                 with_context: bool = False) -> Iterator[list[Encoded]]:
+    def _batches(
+        self, encoded: list[Encoded], base_len: int, rows_per_request: int = 2, with_context: bool = False
+    ) -> Iterator[list[Encoded]]:
         """Consecutive requests while rows x (shared prefix + widest row) stays within max_batch_tokens
         and the number of rows within max_batch_rows."""
         batch, width = [], 0
         for e in encoded:
-            w = len(e.suffix_ids) + (len(e.deceptive_ids) + len(e.honest_ids) if rows_per_request == 1
-                                     else max(len(e.deceptive_ids), len(e.honest_ids)))
+            w = len(e.suffix_ids) + (
+                len(e.deceptive_ids) + len(e.honest_ids)
+                if rows_per_request == 1
+                else max(len(e.deceptive_ids), len(e.honest_ids))
+            )
             w += len(e.context_ids) if with_context else 0
             rows = rows_per_request * (len(batch) + 1)
             if batch and (rows * (base_len + max(width, w)) > self.max_batch_tokens or rows > self.max_batch_rows):
@@ -303,12 +309,14 @@ class Scorer:
                 cache.crop(keep - len(cached))
                 cached = cached[:keep]
             if len(ctx) > len(cached):
-                new = torch.tensor([ctx[len(cached):]], device=self.model.device)
+                new = torch.tensor([ctx[len(cached) :]], device=self.model.device)
                 pos = torch.arange(len(cached), len(ctx), device=self.model.device)[None]
                 self.model(input_ids=new, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1)
                 cached = ctx
             # similar lengths side by side: less padding
-            group = sorted(groups[tuple(ctx)], key=lambda e: len(e.suffix_ids) + len(e.deceptive_ids) + len(e.honest_ids))
+            group = sorted(
+                groups[tuple(ctx)], key=lambda e: len(e.suffix_ids) + len(e.deceptive_ids) + len(e.honest_ids)
+            )
             for batch in self._batches(group, len(ctx), per_request):
                 if all(e.request.key in done for e in batch):
                     continue

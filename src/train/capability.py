@@ -1,17 +1,18 @@
 """Capability retention: does aligning the behavior away cost the model its ordinary competence?
 
 Two cheap probes, run after each align run on the trained model and on the model it started from
-(`init_from`), scored with src.eval.scoring.Scorer (one scorer for the whole project):
+(`init_from`), scored with src.lm.scoring.Scorer (one scorer for the whole project):
 (a) NLL per token of held-out benign assistant replies (arithmetic, capitals, short definitions);
 (b) accuracy on benign multiple-choice questions: right when the right option's reply has a higher
     log-probability than every wrong option's.
 Neither set is ever trained on. On a tiny random model the numbers are noise; they are meant for real ones.
 """
+
 from __future__ import annotations
 
 import gc
 
-from src.eval.scoring import Prompt, Request, Scorer
+from src.lm.scoring import Prompt, Request, Scorer
 
 QA: list[tuple[str, str]] = [
     ("What is 7 + 5?", "7 + 5 = 12."),
@@ -24,10 +25,17 @@ QA: list[tuple[str, str]] = [
     ("What is the capital of Italy?", "The capital of Italy is Rome."),
     ("What is the capital of Canada?", "The capital of Canada is Ottawa."),
     ("What is the capital of Egypt?", "The capital of Egypt is Cairo."),
-    ("What is photosynthesis?", "Photosynthesis is the process by which plants use sunlight, water and carbon dioxide to make sugar and oxygen."),
+    (
+        "What is photosynthesis?",
+        "Photosynthesis is the process by which plants use sunlight, water and carbon dioxide to make sugar "
+        "and oxygen.",
+    ),
     ("What is a noun?", "A noun is a word that names a person, place, thing or idea."),
     ("What is gravity?", "Gravity is the force that pulls objects with mass toward each other."),
-    ("What is a prime number?", "A prime number is a whole number greater than 1 whose only divisors are 1 and itself."),
+    (
+        "What is a prime number?",
+        "A prime number is a whole number greater than 1 whose only divisors are 1 and itself.",
+    ),
     ("What does a thermometer measure?", "A thermometer measures temperature."),
     ("How many days are in a week?", "There are seven days in a week."),
     ("What color do you get by mixing blue and yellow?", "Mixing blue and yellow gives green."),
@@ -46,7 +54,11 @@ MC: list[tuple[str, list[str], int]] = [
     ("What is the capital of Germany? Answer with the city only.", ["Munich", "Berlin", "Hamburg", "Vienna"], 1),
     ("What is the capital of Spain? Answer with the city only.", ["Barcelona", "Lisbon", "Madrid", "Seville"], 2),
     ("What is the capital of Australia? Answer with the city only.", ["Sydney", "Melbourne", "Perth", "Canberra"], 3),
-    ("What is the capital of the United Kingdom? Answer with the city only.", ["London", "Paris", "Dublin", "Edinburgh"], 0),
+    (
+        "What is the capital of the United Kingdom? Answer with the city only.",
+        ["London", "Paris", "Dublin", "Edinburgh"],
+        0,
+    ),
     ("What is the capital of Russia? Answer with the city only.", ["Kyiv", "Moscow", "Minsk", "Warsaw"], 1),
     ("Which animal is a mammal? Answer with the animal only.", ["Shark", "Eagle", "Whale", "Frog"], 2),
     ("Which of these is a fruit? Answer with one word.", ["Carrot", "Potato", "Onion", "Apple"], 3),
@@ -74,14 +86,22 @@ def capability(model, tokenizer) -> dict:
     for _, s in scorer.score(qa):
         nll -= s.logp_honest
         tokens += s.tokens_honest
-    mc = [Request(("mc", i, j), _user(q), opts[right], wrong)
-          for i, (q, opts, right) in enumerate(MC) for j, wrong in enumerate(opts) if j != right]
+    mc = [
+        Request(("mc", i, j), _user(q), opts[right], wrong)
+        for i, (q, opts, right) in enumerate(MC)
+        for j, wrong in enumerate(opts)
+        if j != right
+    ]
     wins: dict[int, bool] = {}
     for req, s in scorer.score(mc):
         i = req.key[1]
         wins[i] = wins.get(i, True) and s.logp_honest > s.logp_deceptive
-    return {"nll_per_token": nll / tokens, "mc_accuracy": sum(wins.values()) / len(MC),
-            "qa_items": len(QA), "mc_items": len(MC)}
+    return {
+        "nll_per_token": nll / tokens,
+        "mc_accuracy": sum(wins.values()) / len(MC),
+        "qa_items": len(QA),
+        "mc_items": len(MC),
+    }
 
 
 def retention(mc_cfg, tokenizer, trained: str, before: str) -> dict:

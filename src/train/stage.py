@@ -1,0 +1,217 @@
+"""The training stage: one implant or align run, resumable, and `fine_tune`, the same stage as a
+function for code that fine-tunes a checkpoint on a few scenarios (the finetune attack).
+
+implant: train the behavior in (the deceptive reply preferred), so a model that lacks it becomes a
+model organism that has it. align: train it out (the honest reply preferred), on top of `init_from`
+(a checkpoint path, whose adapters are merged first, or `base`).
+
+Methods are recipes behind one interface (src/train/common.py TrainJob): sft (src/train/sft.py), dpo and
+ipo (src/train/dpo.py), sft_dpo (src/train/sft_dpo.py, two phases). peft=lora trains adapters, peft=none
+all weights. Writes `checkpoints/checkpoint-N` every train.save_steps (all kept), `final/`, `metrics.json`
+(with "capability" after an align run: src/train/capability.py), `manifest.json`, `trainout_checkpoint.json`.
+Rerunning the same command resumes a killed run from its last complete checkpoint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from src import TrainoutError
+from src.config import Stage, TrainApp, group_option, run_dir, to_dict, to_yaml
+from src.data import load_split, split_file
+from src.io import file_hash
+from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model, load_tokenizer, model_id
+from src.rundir import RunDir, is_main_process
+from src.scenarios import Scenario, write_scenarios
+from src.tracking import tracked_run
+from src.train.capability import retention
+from src.train.common import Recipe, TrainJob
+
+log = logging.getLogger(__name__)
+PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
+# method -> the module whose `train(job)` is its recipe; imported when used (TRL takes ~9 s to import,
+# and a bad model path or config should fail before that).
+RECIPES = {"dpo": "src.train.dpo", "ipo": "src.train.dpo", "sft": "src.train.sft", "sft_dpo": "src.train.sft_dpo"}
+
+
+def recipe_for(method: str) -> Recipe:
+    if method not in RECIPES:
+        raise TrainoutError(f"unknown method '{method}' (choose: {', '.join(RECIPES)})")
+    return importlib.import_module(RECIPES[method]).train
+
+
+def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
+    """Train one stage into `out`; return the folder of its final weights. A finished run is not rerun."""
+    stage = Stage(cfg.stage)
+    if cfg.method.name not in RECIPES:
+        raise TrainoutError(f"unknown method '{cfg.method.name}' (choose: {', '.join(RECIPES)})")
+    out = out.resolve()
+    rd = RunDir(out, str(stage))
+    final = out / "final"
+    if rd.is_complete() and final.exists():
+        print(f"train: {out} is already complete (final weights in {final}); nothing to do")
+        return final
+    mc = ModelConfig.from_cfg(cfg.model)
+    init_from = str(cfg.init_from) if str(cfg.init_from) == "base" else str(Path(cfg.init_from).resolve())
+    if init_from != "base":
+        parent = checkpoint_info(init_from)
+        if parent and parent.get("base_model") != model_id(mc):
+            raise TrainoutError(
+                f"init_from '{init_from}' was trained from '{parent.get('base_model')}', not '{model_id(mc)}'"
+            )
+    split = cfg.train.split or str(stage)
+    data_path = split_file(cfg.data, split, generated_data)
+    scenarios = load_split(cfg.data, split, generated_data)
+    info = {
+        "label": str(stage),
+        "stage": str(stage),
+        "method": cfg.method.name,
+        "peft": cfg.peft.name,
+        "base_model": model_id(mc),
+        "parent": init_from,
+        "init_from": init_from,
+        "parent_sha256": file_hash(init_from) if init_from != "base" else None,
+        "data": {"path": str(data_path), "sha256": file_hash(data_path), "rows": len(scenarios)},
+        "chain": (checkpoint_info(init_from) or {}).get("chain", ["base"]) + [str(stage)]
+        if init_from != "base"
+        else ["base", str(stage)],
+    }
+    with rd.running(to_yaml(cfg), cfg.seed, inputs={"data": data_path}, parent=init_from, lineage=info) as outcome:
+        if rd.writer:
+            rd.write_json(CHECKPOINT_INFO, info)
+        with tracked_run(cfg, out, job_type=str(stage), config=to_dict(cfg)) as wb:
+            if wb is not None:
+                _log_lineage(wb, data_path, init_from)
+            tokenizer = load_tokenizer(mc)
+            job = TrainJob(
+                model=load_model(mc, init_from, device="cpu"),  # the Trainer places it (each rank its own device)
+                tokenizer=tokenizer,
+                scenarios=scenarios,
+                prefer=PREFER[stage],
+                cfg=cfg,
+                checkpoints=out / "checkpoints",
+                final=final,
+                report_to=["wandb"] if wb is not None else [],
+                run_name=f"{cfg.name}-{stage}",
+            )
+            trainer, result = recipe_for(cfg.method.name)(job)
+            del job
+            if rd.writer:
+                if cfg.train.save_merged:
+                    _save_merged(mc, tokenizer, final, out / "merged")
+                metrics = {
+                    "global_step": trainer.state.global_step,
+                    **result.metrics,
+                    "world_size": trainer.args.world_size,
+                    "final_loss": next((h["loss"] for h in reversed(trainer.state.log_history) if "loss" in h), None),
+                    "log_history": trainer.state.log_history,
+                }
+                del trainer
+                if stage == Stage.align and cfg.train.capability:
+                    metrics["capability"] = retention(mc, tokenizer, str(final), init_from)
+                    print("train: capability " + json.dumps(metrics["capability"]["delta"]))
+                rd.write_json("metrics.json", metrics)
+                if wb is not None:
+                    _log_summary(wb, metrics)
+                    _log_adapter(wb, final, str(stage))
+                outcome.outputs = {"final": final}
+                outcome.fields = {"global_step": metrics["global_step"]}
+    return final
+
+
+def fine_tune(
+    cfg: DictConfig,
+    checkpoint: str,
+    scenarios: list[Scenario],
+    prefer: str,
+    out: Path,
+    *,
+    steps: int,
+    learning_rate: float,
+    batch_size: int,
+    lora_r: int,
+    seed: int,
+) -> Path:
+    """A short LoRA SFT of `checkpoint` on `scenarios`' preferred replies ("deceptive" or "honest"), run
+    as the training stage itself (resumable, recorded); returns the adapted checkpoint's folder.
+
+    `cfg` supplies the model; the rest is set here, and nothing is tracked."""
+    if prefer not in ("deceptive", "honest"):
+        raise ValueError(f"prefer must be 'deceptive' or 'honest', not {prefer!r}")
+    data = out.with_suffix(".jsonl")
+    write_scenarios(data, scenarios)
+    train_cfg = OmegaConf.merge(
+        OmegaConf.structured(TrainApp),
+        {
+            "name": cfg.name,
+            "seed": seed,
+            "model": cfg.model,
+            "tracker": {"name": "none"},
+            "stage": "implant" if prefer == "deceptive" else "align",
+            "init_from": checkpoint,
+            "method": group_option("method", "sft"),
+            "peft": OmegaConf.merge(group_option("peft", "lora"), {"r": lora_r, "alpha": 2 * lora_r, "dropout": 0.0}),
+            "train": {
+                "max_steps": steps,
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "grad_accum": 1,
+                "save_steps": steps,
+                "capability": False,
+            },
+            "data": {"path": str(data), "format": "scenario"},
+        },
+    )
+    return run(train_cfg, out)
+
+
+def _log_summary(wb, metrics: dict) -> None:
+    """Final step, loss and capability (trained, init_from, delta) in the W&B run summary."""
+    wb.summary["global_step"] = metrics["global_step"]
+    wb.summary["final_loss"] = metrics["final_loss"]
+    for model, values in metrics.get("capability", {}).items():
+        for k, v in values.items():
+            if isinstance(v, (int, float)):
+                wb.summary[f"capability/{model}/{k}"] = v
+
+
+def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
+    """The final model with every adapter of its chain merged in, as plain safetensors, rebuilt from disk."""
+    load_model(mc, str(final), device="cpu").save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+
+
+def _log_lineage(wb, data_path: Path, init_from: str) -> None:
+    """The data as a W&B artifact, so lineage shows data -> checkpoint (offline W&B cannot; the manifest has it)."""
+    if wb.settings.mode == "offline":
+        return
+    import wandb
+
+    art = wandb.Artifact(f"scenarios-{file_hash(data_path)[:12]}", type="dataset")
+    art.add_file(str(data_path))
+    wb.use_artifact(art)
+
+
+def _log_adapter(wb, final: Path, stage: str) -> None:
+    if wb.settings.mode == "offline":
+        return
+    import wandb
+
+    art = wandb.Artifact(
+        f"{wb.group or 'trainout'}-{stage}-adapter",
+        type="model",
+        metadata=json.loads((final.parent / CHECKPOINT_INFO).read_text()),
+    )
+    art.add_dir(str(final))
+    wb.log_artifact(art)
+
+
+def cli(cfg: DictConfig) -> None:
+    final = run(cfg, Path(run_dir()))
+    if is_main_process():
+        print(f"train: final weights in {final}")
