@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(PY) -m src.pipeline $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(ARGS)
+	$(PY) -m pytest -q -n 2 --dist loadfile $(ARGS)
 
 test-full: $(STAMP)
 	$(PY) -m pytest -q -m "" $(ARGS)

@@ -1,4 +1,9 @@
-"""Shared fixtures. Tests run offline: W&B in offline mode, nothing from a hub."""
+"""Shared fixtures. Tests run offline: W&B in offline mode, nothing from a hub.
+
+`make test` runs two pytest-xdist workers, a file per worker (`--dist loadfile`, so module fixtures such
+as the end-to-end pipeline run once); each worker then keeps to one thread, so two workers share two
+cores instead of fighting over them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,21 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"  # subprocesses too
+
+
+def pytest_configure(config):
+    """Convert the embedded model once, before any worker starts (on a fresh machine it takes ~20 s)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+        return
+    from src.models import embedded_folder, tiny_random_folder
+
+    embedded_folder()
+    tiny_random_folder()
 
 
 @pytest.fixture(scope="session")
