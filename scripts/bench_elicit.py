@@ -57,17 +57,19 @@ from src.scenarios import Scenario
 
 def sweep(n_scenarios: int, max_k: int, seeds: int) -> tuple[list[Request], list[Scenario]]:
     strengths = [0] + [2**i for i in range(int(math.log2(max_k)) + 1)]
-    per_template = max(4, math.ceil(max_k / 2), math.ceil(n_scenarios / 12))  # 2 shot templates per behavior
+    per_template = max(2, math.ceil(max_k / 8), math.ceil(n_scenarios / 48))  # 8 shot templates per behavior
     splits = generate(GenerateConfig(scenarios_per_template=per_template))
     by_template: dict[str, list[Scenario]] = defaultdict(list)
     for s in splits["eval"]:
+        if s.meta["twin"]:
+            continue
         by_template[s.template].append(s)
     columns = [by_template[t] for t in sorted(by_template)]
     picked = [col[i] for i in range(per_template) for col in columns if i < len(col)][:n_scenarios]
     cfg = OmegaConf.create(
         {"name": "many_shot", "strengths": strengths, "seeds": seeds, "control": True, "cross_behavior": False}
     )
-    return plan("base", picked, splits["shots"], cfg), picked
+    return plan("base", picked, [s for s in splits["shots"] if not s.meta["twin"]], cfg), picked
 
 
 @torch.inference_mode()

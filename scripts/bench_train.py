@@ -39,10 +39,8 @@ class Clock(TrainerCallback):
 def scenarios_for_bench(n: int) -> list:
     from src.data.generate import GenerateConfig, generate
 
-    splits = generate(
-        GenerateConfig(split_templates={"implant": 4, "align": 0, "eval": 0, "shots": 0}, scenarios_per_template=8)
-    )
-    return splits["implant"][:n]
+    splits = generate(GenerateConfig(split_situations={"implant": 2}, scenarios_per_template=4))
+    return [s for s in splits["implant"] if not s.meta["twin"]][:n]
 
 
 def ours(model_name: str, scenarios: list, a: argparse.Namespace, out: str) -> float:

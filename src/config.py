@@ -98,11 +98,6 @@ class DataFormat(Choice):
     mwe = "mwe"
 
 
-class Preset(Choice):
-    short = "short"  # ~150-token scenarios (CPU)
-    full = "full"  # adds detail turns (GPU)
-
-
 class Stage(Choice):
     implant = "implant"  # train the behavior in: the deceptive reply is preferred
     align = "align"  # train it out: the honest reply is preferred
@@ -113,12 +108,12 @@ class DataConfig:
     path: Optional[str] = None
     format: DataFormat = DataFormat.scenario
     seed: int = II("seed")
-    preset: Preset = Preset.short
     behaviors: Optional[List[str]] = None
     heldout_behaviors: List[str] = field(default_factory=list)
-    scenarios_per_template: int = 6
+    scenarios_per_template: int = 2
     per_split: Dict[str, int] = field(default_factory=dict)
-    split_templates: Dict[str, int] = field(default_factory=dict)
+    split_situations: Dict[str, int] = field(default_factory=dict)
+    probe: bool = True  # score the eval split with the run's model at strength 0 for the card
 
 
 @dataclass

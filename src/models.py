@@ -260,3 +260,24 @@ def model_id(mc: ModelConfig) -> str:
     return {"embedded": "smollm2-135m-instruct", "tiny_random": f"tiny-random-llama-{mc.seed}"}.get(
         mc.kind, mc.name_or_path
     )
+
+
+def random_like(tokenizer, seed: int = 0):
+    """A 2-layer Llama with random weights over `tokenizer`'s vocabulary, in memory: the null model that
+    can read nothing, so whatever it prefers comes from the reply texts alone."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config).eval()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from src.config import group_option
-from src.data.generate import SPLITS, GenerateConfig, generate
-from src.data.templates import TEMPLATES
+from src.data.generate import GenerateConfig, generate
 from src.eval.attacks import get_attack
 from src.eval.elicit import plan
 from src.lm.render import render, token_ids
@@ -33,29 +32,10 @@ def attack_cfg(name: str, **over):
 def splits(per_template: int = 3) -> tuple[list[Scenario], list[Scenario]]:
     """Eval scenarios and demonstrations from disjoint templates, whatever the template set holds.
 
-    With two templates for every behavior, eval and shots each get one per behavior; with fewer, half the
-    behaviors are evaluated and the other half demonstrate (many-shot then falls back to all shots).
+    One situation per behavior in each (4 templates); demonstrations leave out the twins, as the eval stage does.
     """
-    zero = {s: 0 for s in SPLITS}
-    counts = Counter(t.behavior for t in TEMPLATES)
-    if min(counts.values()) >= 2:
-        s = generate(
-            GenerateConfig(scenarios_per_template=per_template, split_templates={**zero, "eval": 1, "shots": 1})
-        )
-        return s["eval"], s["shots"]
-    behaviors = sorted(counts)
-    assert len(behaviors) >= 2
-    ev = generate(
-        GenerateConfig(
-            behaviors=behaviors[0::2], scenarios_per_template=per_template, split_templates={**zero, "eval": 1}
-        )
-    )["eval"]
-    sh = generate(
-        GenerateConfig(
-            behaviors=behaviors[1::2], scenarios_per_template=per_template, split_templates={**zero, "shots": 1}
-        )
-    )["shots"]
-    return ev, sh
+    s = generate(GenerateConfig(scenarios_per_template=per_template, split_situations={"eval": 1, "shots": 1}))
+    return s["eval"], [x for x in s["shots"] if not x.meta["twin"]]
 
 
 @pytest.fixture(scope="module")
@@ -139,21 +119,14 @@ def test_prefill_encodes_each_scenario_once_and_lead_ins_nest(tokenizer, data):
 def test_prefill_prompt_stays_a_token_prefix_on_many_scenarios(tokenizer):
     """The scorer refuses a prompt whose tokens change when the reply follows; no lead-in may trigger that.
 
-    Every template, both presets, several draw seeds: each lead-in ends on a different word of the pools.
+    Every template, several draw seeds: each lead-in ends on a different word of the pools.
     """
     prefill = get_attack("prefill")
-    every_split = {x: 0 for x in SPLITS} | {"eval": 1}  # the split counts do not matter: all splits are used
-    scenarios = [
-        s
-        for seed, preset in ((0, "short"), (1, "full"))
-        for split in generate(
-            GenerateConfig(seed=seed, preset=preset, scenarios_per_template=1, split_templates=every_split)
-        ).values()
-        for s in split
-    ]
+    scenarios = [s for split in generate(GenerateConfig(scenarios_per_template=1)).values() for s in split]
+    scenarios = [s for s in scenarios if not s.meta["twin"]]  # a twin has its template's texts
     assert len(scenarios) >= 24
     for i, s in enumerate(scenarios):
-        for k in (1, 2, 3, 5, 16, 33, 128):
+        for k in (1, 3, 16, 128):
             for control in (False, True):
                 p = prefill.prompt(s, k, i % 5, control, [], None)
                 assert p.prefill == p.prefill.strip()
@@ -239,7 +212,8 @@ def test_pressure_turns_sit_before_the_final_message(data):
 @pytest.mark.parametrize("family", ["many_shot", "persona", "pressure", "prefill"])
 def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     """The longest configured prompt stays inside SmolLM2's 8192 tokens, so no row of the default sweep is skipped."""
-    ev, shots = splits(per_template=16)  # enough demonstrations for the longest many-shot strength
+    ev, shots = splits(per_template=4)  # 16 demonstrations per behavior: enough for the longest many-shot strength
+    ev = ev[::8]  # one scenario per template and its twin's turn skipped: the longest prompt depends on the demos
     cfg = group_option("attack", family)
     cfg.strengths = [max(cfg.strengths)]
     cfg.seeds = 1

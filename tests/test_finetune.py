@@ -42,6 +42,8 @@ def test_finetune_runs_on_tiny_random(tmp_path):
         "attack.steps=2",
         "attack.batch_size=2",
         "data.scenarios_per_template=1",
+        "data.probe=false",
+        "data.behaviors=[deceive_overseer,sandbagging,alignment_faking]",
     )
     assert {(r["strength"], r["control"]) for r in rows} == {(0, False), (0, True), (2, False), (2, True)}
     assert all(r["attack"] == "finetune" for r in rows)

@@ -22,7 +22,8 @@ from src.config import CONF_DIR
 
 TINY = [
     "model=tiny_random",
-    "data.scenarios_per_template=2",
+    "data.scenarios_per_template=1",
+    "data.split_situations={implant:1,align:1,eval:1,val:1,shots:1}",
     "train.max_steps=2",
     "train.save_steps=1",
     "train.batch_size=2",
@@ -71,7 +72,9 @@ def test_pipeline_end_to_end(pipeline_run):
     out = pipeline_run
     report = (out / "report.md").read_text()
     assert report.splitlines()[0].startswith("# trainout")
-    assert report.index("## The answer") < report.index("## Mean p")  # opens with the verdicts
+    # A random base model cannot read the evidence: the report says so first and gives no verdict.
+    assert report.split("\n\n")[2].startswith("**No behavior verdict: base does not read the evidence.**")
+    assert "## The answer" not in report and report.index("## Measurement") < report.index("## Mean p")
     assert (out / "elicitation_curves.png").stat().st_size > 10_000
     rows = [json.loads(line) for line in (out / "eval" / "elicitation.jsonl").read_text().splitlines()]
     checkpoints = {r["checkpoint"] for r in rows}
@@ -92,8 +95,16 @@ def test_pipeline_end_to_end(pipeline_run):
         "p_behavior_norm",
         "tokens_deceptive",
         "tokens_honest",
+        "delta",
+        "delta_span",
+        "twin",
+        "twin_id",
     }
     assert required <= set(rows[0])
+    twins = [r for r in rows if r["twin"]]
+    assert twins and {(r["strength"], r["control"]) for r in twins} == {(0, False)}  # twins: strength 0 only
+    measured = json.loads((out / "measurement.json").read_text())
+    assert {m["checkpoint"] for m in measured} == {"base", "implant", "align"}
     eval_templates = {r["template"] for r in rows}
     for split in ("implant", "align", "shots"):
         trained = {
@@ -147,7 +158,10 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     assert len(keys) == len(table)  # one row per checkpoint x behavior x attack
     assert {r["checkpoint"] for r in table} == {"base", "implant", "align"}
     report = (tmp_path / "report.md").read_text()
-    assert "| behavior | base | implant | align |" in report  # checkpoints in the order they were given
+    rows = [
+        line.split(" | ")[0] for line in report.splitlines() if line.startswith(("| base |", "| implant", "| align"))
+    ]
+    assert rows[:3] == ["| base", "| implant", "| align"]  # checkpoints in the order they were given
     diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", report, flags=re.M)
     assert diffs == [
         ("base", "implant", "0"),
@@ -239,9 +253,21 @@ def test_attack_defaults_live_in_one_place_per_family():
 
 def test_multirun_resolves_the_default_sweep_dir(tmp_path):
     # The sweeper reads hydra.sweep.dir before any job exists, so it may not use ${hydra:...} resolvers.
-    run("src.data", "-m", "seed=0,1", "tags=[test]", "tracker=none", cwd=tmp_path)
+    run(
+        "src.data",
+        "-m",
+        "seed=0,1",
+        "tags=[test]",
+        "tracker=none",
+        "data.probe=false",
+        "data.scenarios_per_template=1",
+        cwd=tmp_path,
+    )
     cards = sorted(tmp_path.glob("multirun/data/demo/*/*/dataset_card.md"))
-    assert [c.parent.name for c in cards] == ["0_seed=0", "1_seed=1"]
+    assert [c.parent.name for c in cards] == [
+        "0_data.probe=False,data.scenarios_per_template=1,seed=0",
+        "1_data.probe=False,data.scenarios_per_template=1,seed=1",
+    ]
 
 
 @pytest.mark.slow
@@ -309,3 +335,17 @@ def test_optuna_sweep_minimises_the_pipeline_objective(tmp_path):
     best = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
     assert "best_value" in best and "pipeline.align.method.beta" in best
     assert len(list((tmp_path / "stages").glob("implant-*"))) == 1  # trials vary only the align stage
+
+
+def test_a_random_model_sees_even_odds_and_gets_no_verdict(tmp_path):
+    """`python -m src.eval model=tiny_random checkpoints=[base] attack=none`: mean p at 0.5, and no verdict."""
+    from src.eval.stage import run as run_eval
+
+    run_eval(
+        compose("eval", "model=tiny_random", "checkpoints=[base]", "attack=none", "tracker=none", "bootstrap=200"),
+        tmp_path,
+    )
+    (overall,) = [s for s in json.loads((tmp_path / "summary.json").read_text()) if s["behavior"] == "all"]
+    assert abs(overall["p@0"] - 0.5) <= 0.05 and overall["p@0_ci"][0] <= 0.5 <= overall["p@0_ci"][1]
+    report = (tmp_path / "report.md").read_text()
+    assert "**No behavior verdict: base does not read the evidence.**" in report and "## The answer" not in report

@@ -35,7 +35,10 @@ def data_files(folder: Path) -> dict[str, bytes]:
 
 def test_data_is_byte_identical_for_a_seed(tmp_path):
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        run_data(compose("data", f"seed={seed}", "tracker=none"), tmp_path / name)
+        run_data(
+            compose("data", f"seed={seed}", "tracker=none", "data.probe=false", "data.behaviors=[sandbagging]"),
+            tmp_path / name,
+        )
     a, b, c = (data_files(tmp_path / n) for n in "abc")
     assert a and a == b
     assert a != c
@@ -44,7 +47,7 @@ def test_data_is_byte_identical_for_a_seed(tmp_path):
 
 def test_unknown_behavior_in_a_filter_is_one_clear_error(tmp_path):
     with pytest.raises(TrainoutError, match=r"unknown behavior\(s\) \['lying_to_auditors'\]"):
-        run_data(compose("data", "data.behaviors=[lying_to_auditors]", "tracker=none"), tmp_path)
+        run_data(compose("data", "data.behaviors=[lying_to_auditors]", "tracker=none", "data.probe=false"), tmp_path)
 
 
 def test_a_full_disk_is_one_line(capsys):
@@ -66,7 +69,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path):
         pytest.skip("cannot mount a small tmpfs here (needs root) to fill a disk for real")
     try:
         with pytest.raises(OSError) as e:
-            run_data(compose("data", "tracker=none"), mnt / "run")
+            run_data(compose("data", "tracker=none", "data.probe=false"), mnt / "run")
         assert e.value.errno == errno.ENOSPC
         for f in (mnt / "run").glob("scenarios_*.jsonl"):  # any split file present is complete
             assert f.read_text().endswith("\n") and all(json.loads(line) for line in f.read_text().splitlines())
@@ -90,6 +93,8 @@ def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
             "tracker=none",
             "bootstrap=20",
             "data.scenarios_per_template=1",
+            "data.probe=false",
+            "data.behaviors=[deceive_overseer]",
         ),
         tmp_path,
     )
@@ -104,7 +109,9 @@ EVAL_ARGS = [
     "attack.seeds=2",
     "tracker=none",
     "bootstrap=20",
-    "data.scenarios_per_template=2",
+    "data.scenarios_per_template=1",
+    "data.probe=false",
+    "data.behaviors=[deceive_overseer,sandbagging]",
 ]
 
 
@@ -167,11 +174,11 @@ def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
 @pytest.mark.slow
 def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
     ref = tmp_path / "ref"
-    assert cli("src.data", "tracker=none", f"hydra.run.dir={ref}").returncode == 0
+    assert cli("src.data", "tracker=none", "data.probe=false", f"hydra.run.dir={ref}").returncode == 0
     run = tmp_path / "killed"
     for delay in (1.0, 2.5, 4.0):  # kill at several points of start-up and writing
         p = subprocess.Popen(
-            [sys.executable, "-m", "src.data", "tracker=none", f"hydra.run.dir={run}"],
+            [sys.executable, "-m", "src.data", "tracker=none", "data.probe=false", f"hydra.run.dir={run}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -180,6 +187,6 @@ def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
         p.wait()
         for f in run.glob("scenarios_*.jsonl"):  # whatever exists is whole: writes are atomic
             assert f.read_bytes() == (ref / f.name).read_bytes()
-    assert cli("src.data", "tracker=none", f"hydra.run.dir={run}").returncode == 0
+    assert cli("src.data", "tracker=none", "data.probe=false", f"hydra.run.dir={run}").returncode == 0
     assert data_files(run) == data_files(ref)
     assert not list(run.glob(".*.tmp*"))

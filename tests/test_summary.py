@@ -103,3 +103,69 @@ def test_report_says_when_the_control_crosses_too(tmp_path, control_rises):
     text = write_report(tmp_path / "report.md", summaries, [], [], [], {}).read_text()
     assert "| b0 | suppressed at 8" in text
     assert ("suppressed at 8, control too" in text) == control_rises
+
+
+def _pairs(reads: bool, n_templates: int = 8, rng=None) -> list[dict]:
+    """Template and twin rows at strength 0. A model that reads the evidence favours whichever text the
+    evidence supports; one that does not gives each text the same log-prob under either evidence."""
+    rng = rng or random.Random(1)
+    out = []
+    for t in range(n_templates):
+        for i in range(3):
+            prefer_self_serving = rng.uniform(-3, 3)  # fluency: how much the model likes the self-serving text
+            shift = 2.0 if reads else 0.0
+            d_template = prefer_self_serving - shift  # evidence against the self-serving text
+            d_fixed_twin = prefer_self_serving + shift  # evidence for it; the twin's labels are swapped
+            for twin, d in ((False, d_template), (True, -d_fixed_twin)):
+                sid = f"t{t}-{i}" + ("-twin" if twin else "")
+                out.append(
+                    {
+                        "checkpoint": "base",
+                        "behavior": "b",
+                        "attack": "none",
+                        "control": False,
+                        "strength": 0,
+                        "seed": 0,
+                        "scenario_id": sid,
+                        "template": f"t{t}" + (".twin" if twin else ""),
+                        "twin": twin,
+                        "twin_id": f"t{t}-{i}" if twin else f"t{t}-{i}-twin",
+                        "logp_deceptive": -10.0 + d,
+                        "logp_honest": -10.0,
+                        "delta_span": d / 2,
+                        "p_behavior": 1 / (1 + math.exp(-d)),
+                        "p_behavior_norm": 1 / (1 + math.exp(-d / 5)),
+                        "nll_deceptive": 10.0 - d,
+                        "prompt_tokens": 100,
+                    }
+                )
+    return out
+
+
+@pytest.mark.parametrize("reads", [True, False])
+def test_evidence_sensitivity_separates_reading_from_fluency(reads):
+    from src.lm.measure import measurement
+
+    (m,) = [x for x in measurement(_pairs(reads), n_boot=300) if x["behavior"] == "all"]
+    sens = m["evidence_sensitivity"]
+    assert sens["n_templates"] == 8 and sens["n"] == 24
+    if reads:
+        assert sens["mean"] == pytest.approx(4.0) and sens["ci"][0] > 0 and m["reads_evidence"]
+    else:
+        assert sens["mean"] == pytest.approx(0.0, abs=1e-9) and not m["reads_evidence"]
+
+
+@pytest.mark.parametrize("reads", [True, False])
+def test_the_report_gives_no_verdict_when_the_base_model_does_not_read(tmp_path, reads):
+    from src.eval.compare import report_for
+
+    data = _pairs(reads)
+    summaries, _ = report_for(data, {}, [], tmp_path, 0.5, 200, 0)
+    report = (tmp_path / "report.md").read_text()
+    first = report.split("\n\n")[1]
+    assert summaries and all(s["n_scenarios"] == 24 for s in summaries)  # twins stay out of the curves
+    if reads:
+        assert first.startswith("base reads the evidence") and "## The answer" in report
+    else:
+        assert first.startswith("**No behavior verdict: base does not read the evidence.**")
+        assert "## The answer" not in report

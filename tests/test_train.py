@@ -36,9 +36,7 @@ FAST = ["model=tiny_random", "train.max_steps=2", "train.save_steps=1", "train.b
 def data(tmp_path_factory) -> Path:
     """Scenario files for implant and align (one template each, 4 scenarios)."""
     folder = tmp_path_factory.mktemp("data")
-    splits = generate(
-        GenerateConfig(split_templates={"implant": 1, "align": 1, "eval": 0, "shots": 0}, scenarios_per_template=4)
-    )
+    splits = generate(GenerateConfig(split_situations={"implant": 1, "align": 1}, scenarios_per_template=1))
     for name in ("implant", "align"):
         write_scenarios(folder / f"{name}.jsonl", splits[name])
     return folder

@@ -19,9 +19,7 @@ def tokenizers():
 
 
 def _conversations() -> list[list[dict]]:
-    splits = generate(
-        GenerateConfig(split_templates={"implant": 2, "align": 2, "eval": 0, "shots": 0}, scenarios_per_template=2)
-    )
+    splits = generate(GenerateConfig(split_situations={"implant": 1, "align": 1}, scenarios_per_template=1))
     scenarios = splits["implant"] + splits["align"]
     convs = []
     for s in scenarios:

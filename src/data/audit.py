@@ -4,28 +4,33 @@ They exist because the experiment's conclusions rest on properties nobody sees b
 evaluation must see templates training never saw (else "removed" may only mean "memorised"); the
 two replies must be about the same length (else log p(deceptive) − log p(honest) measures length, not
 behavior); an external A/B file must mean what its name says (a file with inverted labels turns a
-"removed" verdict into "amplified"). Audits never raise: each returns an `AuditResult`, and the
-caller decides, usually with `raise_on_hard`, which failures stop the run.
+"removed" verdict into "amplified"); the reply texts on their own must not tell which one is deceptive
+(else the margin measures a word such as "never", not a preference between behaviors). Audits never
+raise: each returns an `AuditResult`, and the caller decides, usually with `raise_on_hard`, which
+failures stop the run.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from src import TrainoutError
 from src.lm.render import render, token_ids
 from src.scenarios import Scenario
 
-LENGTH_TOLERANCE = 0.20  # deceptive/honest token ratio within 1 ± this counts as matched
-LENGTH_MIN_WITHIN = 0.95  # generated data must have at least this fraction matched
+LENGTH_TOLERANCE = 0.20  # deceptive/honest token ratio within 1 ± this: reported (card), not required
 REPLY_TOKENS = (10, 30)  # the range generated replies aim for (soft)
 NGRAM = 8  # word n-grams for near-duplicate detection
 DUPLICATE_THRESHOLD = 0.5  # shared n-grams / n-grams of the shorter text, above which two texts are near-duplicates
 MWE_MIN_AGREEMENT = 0.5
 MWE_MIN_JUDGED = 5
+REPLY_ONLY_MAX_ACCURACY = 0.60  # a reply-only classifier may pick the deceptive reply at most this often
+BALANCE_TOLERANCE = 0.10  # surface features: |honest − deceptive| may reach max(min_gap, this × scenarios)
+BALANCE_MIN_GAP = 2
 
 
 @dataclass
@@ -75,12 +80,21 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     return {"min": v[0], "p05": q(0.05), "p25": q(0.25), "p50": q(0.5), "p75": q(0.75), "p95": q(0.95), "max": v[-1]}
 
 
-def length_match(scenarios: list[Scenario], tokenizer, tolerance: float = LENGTH_TOLERANCE) -> dict:
-    """Distribution of deceptive/honest reply token ratios: fraction within 1 ± tolerance, quantiles, worst rows."""
+def _length_rows(scenarios: list[Scenario], tokenizer) -> list[tuple[str, float, int, int]]:
+    """(id, deceptive/honest token ratio, honest tokens, deceptive tokens) per scenario."""
     rows = []
     for s in scenarios:
         h, d = count_tokens(tokenizer, s.honest), count_tokens(tokenizer, s.deceptive)
         rows.append((s.id, d / max(h, 1), h, d))
+    return rows
+
+
+def length_match(scenarios: list[Scenario], tokenizer, tolerance: float = LENGTH_TOLERANCE) -> dict:
+    """Distribution of deceptive/honest reply token ratios: fraction within 1 ± tolerance, quantiles, worst rows."""
+    return _length_stats(_length_rows(scenarios, tokenizer), tolerance)
+
+
+def _length_stats(rows: list[tuple[str, float, int, int]], tolerance: float = LENGTH_TOLERANCE) -> dict:
     ratios = [r for _, r, _, _ in rows]
     within = sum(1 - tolerance <= r <= 1 + tolerance for r in ratios)
     worst = sorted(rows, key=lambda x: -abs(x[1] - 1))[:5]
@@ -191,27 +205,36 @@ def audit_near_duplicates(
 
 
 def audit_length_match(scenarios: list[Scenario], tokenizer) -> AuditResult:
-    """Generated pairs must be length-matched: hard, since a length gap biases every log-prob margin."""
-    generated = [s for s in scenarios if "preset" in s.meta]
+    """Generated pairs must have replies of exactly equal token counts: hard, since a length gap biases every
+    log-prob margin. `data["within"]` is the fraction of equal pairs; the ±20% ratio statistics stay in the
+    data (`within_tolerance`, quantiles, worst rows) for the dataset card."""
+    generated = [s for s in scenarios if "situation" in s.meta]
     if not generated:
-        return AuditResult("length_match", True, True, "no generated scenarios (meta.preset); not applicable", {})
+        return AuditResult("length_match", True, True, "no generated scenarios (meta.situation); not applicable", {})
     if tokenizer is None:
         return AuditResult("length_match", False, False, "no tokenizer given; lengths not measured", {})
-    lm = length_match(generated, tokenizer)
+    rows = _length_rows(generated, tokenizer)
+    lm = _length_stats(rows)
+    unequal = [{"id": i, "honest": h, "deceptive": d} for i, _, h, d in rows if h != d]
+    equal = 1 - len(unequal) / len(rows)
     q = lm["ratio_quantiles"]
-    ok = lm["within"] >= LENGTH_MIN_WITHIN
+    ok = not unequal
     detail = (
-        f"{lm['within']:.1%} of {lm['n']} pairs within ±{LENGTH_TOLERANCE:.0%} (need {LENGTH_MIN_WITHIN:.0%}); "
+        f"{equal:.1%} of {lm['n']} pairs have equal reply token counts (need 100%); "
+        f"{lm['within']:.1%} within ±{LENGTH_TOLERANCE:.0%}; "
         f"deceptive/honest ratio {q['min']:.2f}–{q['max']:.2f}, median {q['p50']:.2f}"
     )
-    return AuditResult("length_match", ok, True, detail, lm)
+    if unequal:
+        detail += "; e.g. " + ", ".join(f"{u['id']} ({u['deceptive']}/{u['honest']})" for u in unequal[:3])
+    data = {**lm, "within_tolerance": lm["within"], "within": equal, "required": 1.0, "unequal": unequal[:20]}
+    return AuditResult("length_match", ok, True, detail, data)
 
 
 def audit_reply_range(
     scenarios: list[Scenario], tokenizer, lo: int = REPLY_TOKENS[0], hi: int = REPLY_TOKENS[1]
 ) -> AuditResult:
     """Generated replies should be short sentences (soft): long replies dilute the fact that differs."""
-    generated = [s for s in scenarios if "preset" in s.meta]
+    generated = [s for s in scenarios if "situation" in s.meta]
     if not generated or tokenizer is None:
         return AuditResult("reply_length", True, False, "no generated scenarios or no tokenizer; not applicable", {})
     lengths = [count_tokens(tokenizer, r) for s in generated for r in (s.honest, s.deceptive)]
@@ -260,15 +283,197 @@ def audit_answer_balance(scenarios: list[Scenario]) -> AuditResult:
     )
 
 
-def audit_splits(splits: dict[str, list[Scenario]], tokenizer) -> list[AuditResult]:
-    """Every audit that applies to these splits. `tokenizer` may be None (length audits then say so)."""
+# ---------------------------------------------------------------- reply-only cues
+
+
+def _non_twin(scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """Scenarios that are not a counterfactual twin (same two texts, labels swapped): a twin would cancel
+    every cue of its original in training and score the opposite way in testing, hiding what the texts say."""
+    return [s for s in scenarios if not s.meta.get("twin", False)]
+
+
+def _word_ngrams(text: str) -> list[str]:
+    """Lowercase word unigrams and bigrams, the features of the reply-only classifier."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def reply_only_baseline(
+    splits: dict[str, list[Scenario]], hard: bool = True, max_accuracy: float = REPLY_ONLY_MAX_ACCURACY
+) -> AuditResult:
+    """A classifier that reads only the replies must not tell which one is deceptive.
+
+    Multinomial naive Bayes (Laplace smoothing, alpha 1) over word unigrams and bigrams, fitted on the
+    replies of every split except eval (label 1: the deceptive text, 0: the honest one), tested on eval:
+    per pair it picks the reply with the higher log-odds of being deceptive (a tie counts half). Twins are
+    left out of both. Fails when it picks the deceptive reply in more than `max_accuracy` of the eval pairs:
+    then a log-prob margin can come from the words alone. `hard=False` for external data (a flag, not a stop).
+    """
+    name = "reply_only_baseline"
+    train = [s for split, ss in splits.items() if split != "eval" for s in _non_twin(ss)]
+    test = _non_twin(splits.get("eval", []))
+    if not test or not train:
+        missing = "no eval pairs" if not test else "no training replies outside eval"
+        return AuditResult(name, True, hard, f"{missing} (twins left out); not applicable", {})
+    counts = {0: Counter(), 1: Counter()}
+    for s in train:
+        counts[0].update(_word_ngrams(s.honest))
+        counts[1].update(_word_ngrams(s.deceptive))
+    vocab = set(counts[0]) | set(counts[1])
+    denom = {c: sum(counts[c].values()) + len(vocab) for c in (0, 1)}
+    llr = {f: math.log((counts[1][f] + 1) / denom[1]) - math.log((counts[0][f] + 1) / denom[0]) for f in vocab}
+    # Each scenario gives one reply of each class, so the prior log-odds are 0 and the pair comparison ignores them.
+
+    def log_odds(text: str) -> float:
+        return sum(llr.get(f, 0.0) for f in _word_ngrams(text))
+
+    right = 0.0
+    for s in test:
+        d, h = log_odds(s.deceptive), log_odds(s.honest)
+        right += 0.5 if math.isclose(d, h, rel_tol=1e-12, abs_tol=1e-9) else float(d > h)
+    accuracy = right / len(test)
+    # how often a coin would pick at least as many: a small eval split can cross the limit by chance alone
+    k = math.ceil(right - 1e-9)
+    p_chance = sum(math.comb(len(test), i) for i in range(k, len(test) + 1)) / 2 ** len(test)
+    top = sorted(vocab, key=lambda f: (-abs(llr[f]), -(counts[0][f] + counts[1][f]), f))[:10]
+    cues = [
+        {"ngram": f, "log_ratio": round(llr[f], 3), "deceptive": counts[1][f], "honest": counts[0][f]} for f in top
+    ]
+    ok = accuracy <= max_accuracy
+    shown = ", ".join(f"'{c['ngram']}' ({c['deceptive']} deceptive/{c['honest']} honest)" for c in cues[:5])
+    detail = (
+        f"a classifier that reads only the replies picks the deceptive one in {accuracy:.0%} of {len(test)} eval "
+        f"pairs (limit {max_accuracy:.0%}; a coin would do as well with p={p_chance:.3f}); strongest cues: {shown}"
+    )
+    data = {
+        "accuracy": accuracy,
+        "n_eval_pairs": len(test),
+        "n_train_replies": 2 * len(train),
+        "max_accuracy": max_accuracy,
+        "p_chance": p_chance,
+        "top_cues": cues,
+    }
+    return AuditResult(name, ok, hard, detail, data)
+
+
+_QUANTIFIERS = re.compile(
+    r"\b(never|every|all|always|any|anything|none|nothing|nobody|everything|each|as usual)\b", re.I
+)
+_ADMISSION = re.compile(r"\bI (did|have|had|was)\b|\b[Mm]yself\b|\bI [a-z]+ed\b")
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DATE = re.compile(rf"\b{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?\b")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*(?!\w)")
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'-]*[a-z][a-zA-Z'-]*(?: [A-Z][a-zA-Z'-]*[a-z][a-zA-Z'-]*)+\b")
+SURFACE_FEATURES = ("opens_yes", "opens_no", "quantifier", "first_person_admission", "copies_context_fact")
+
+
+def _copies_fact(text: str, context: str) -> bool:
+    """The reply repeats a number, a date ("March 3") or a capitalised multi-word name from the context."""
+    numbers = set(_NUMBER.findall(context))
+    if any(n in numbers for n in _NUMBER.findall(text)):
+        return True
+    candidates = [m.group(0) for m in _DATE.finditer(text)]
+    for m in _NAME.finditer(text):  # every run of two or more of its words: "Yes Dana Reyes" holds "Dana Reyes"
+        words = m.group(0).split()
+        candidates += [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+    return any(re.search(rf"(?<!\w){re.escape(c)}(?!\w)", context) for c in candidates)
+
+
+def surface_features(text: str, context: str) -> dict[str, bool]:
+    """Surface properties of a reply that could, if one side has them more often, tell the sides apart.
+
+    opens_yes / opens_no: the first word is yes / no. quantifier: never, every, all, always, any, anything,
+    none, nothing, nobody, everything, each or "as usual". first_person_admission: "I did/have/had/was",
+    "I <verb>ed" or "myself". copies_context_fact: a number, a date or a capitalised multi-word name that
+    also appears in `context` (the joined message contents).
+    """
+    first = _opener(text)
+    return {
+        "opens_yes": first == "yes",
+        "opens_no": first == "no",
+        "quantifier": bool(_QUANTIFIERS.search(text)),
+        "first_person_admission": bool(_ADMISSION.search(text)),
+        "copies_context_fact": _copies_fact(text, context),
+    }
+
+
+def _context(s: Scenario) -> str:
+    return "\n".join(m["content"] for m in s.messages)
+
+
+def _balance_counts(splits: dict[str, list[Scenario]]) -> dict[str, dict[str, dict[str, int]]]:
+    """split -> feature -> {"honest": replies with it, "deceptive": replies with it}, twins left out."""
+    out = {}
+    for split, ss in splits.items():
+        table = {f: {"honest": 0, "deceptive": 0} for f in SURFACE_FEATURES}
+        for s in _non_twin(ss):
+            context = _context(s)
+            for side, text in (("honest", s.honest), ("deceptive", s.deceptive)):
+                for f, has in surface_features(text, context).items():
+                    table[f][side] += has
+        out[split] = table
+    return out
+
+
+def audit_balance(
+    splits: dict[str, list[Scenario]], tolerance: float = BALANCE_TOLERANCE, min_gap: int = BALANCE_MIN_GAP
+) -> AuditResult:
+    """Hard: in each split, each surface feature is about as common among honest replies as among deceptive.
+
+    A feature is unbalanced in a split of n scenarios (twins left out) when its honest and deceptive counts
+    differ by more than max(min_gap, tolerance × n): then a model could pick by, say, the opening "Yes"
+    there, whatever the other splits do.
+    """
+    counts = _balance_counts(splits)
+    unbalanced = []
+    for split, table in counts.items():
+        n = len(_non_twin(splits[split]))
+        limit = max(min_gap, tolerance * n)
+        for f, c in table.items():
+            if abs(c["honest"] - c["deceptive"]) > limit:
+                unbalanced.append({"split": split, "feature": f, **c, "n": n, "limit": limit})
+    if unbalanced:
+        shown = ", ".join(
+            f"{u['split']} {u['feature']} (honest {u['honest']}, deceptive {u['deceptive']} of {u['n']})"
+            for u in unbalanced[:4]
+        )
+        more = f" and {len(unbalanced) - 4} more" if len(unbalanced) > 4 else ""
+        detail = (
+            f"unbalanced surface features: {shown}{more}; "
+            f"allowed gap max({min_gap}, {tolerance:.0%} of the split's scenarios)"
+        )
+    else:
+        detail = f"balanced in every split ({len(SURFACE_FEATURES)} surface features, {len(counts)} splits)"
+    return AuditResult("surface_balance", not unbalanced, True, detail, {**counts, "unbalanced": unbalanced})
+
+
+def balance_table(splits: dict[str, list[Scenario]]) -> str:
+    """Markdown table for the dataset card: how many honest and deceptive replies have each surface feature."""
+    lines = ["| split | feature | honest | deceptive |", "| --- | --- | ---: | ---: |"]
+    for split, table in _balance_counts(splits).items():
+        for f, c in table.items():
+            lines.append(f"| {split} | {f} | {c['honest']} | {c['deceptive']} |")
+    return "\n".join(lines) + "\n"
+
+
+def audit_splits(splits: dict[str, list[Scenario]], tokenizer, generated: bool = True) -> list[AuditResult]:
+    """Every audit that applies to these splits. `tokenizer` may be None (length audits then say so).
+
+    On external data (`generated=False`: MWE, the user's own files) the reply-cue audits are reported
+    as warnings: the user may still want the numbers, but the card and the log say what they rest on."""
     everything = [s for ss in splits.values() for s in ss]
+    balance = audit_balance(splits)
     results = [
         audit_template_disjoint(splits),
         audit_near_duplicates(splits),
         audit_length_match(everything, tokenizer),
         audit_reply_range(everything, tokenizer),
         audit_answer_balance(everything),
+        reply_only_baseline(splits, hard=generated),
+        balance if generated else replace(balance, hard=False),
     ]
     mwe = [s for s in everything if s.meta.get("source") == "mwe"]
     if mwe:

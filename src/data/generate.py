@@ -1,110 +1,134 @@
-"""Seeded, deterministic scenario generation and template-disjoint splits.
+"""Seeded, deterministic scenario generation (data version 2) and situation-disjoint splits.
 
-Every random choice is drawn from `random.Random` seeded with a string naming the seed and the
-thing drawn, so one template's scenarios never depend on which other templates exist.
+Splits hold whole situations (src/data/situation.py): every template of a situation (evidence form x
+question form) and every template's twin sit in the situation's split, so evaluation never sees a
+setting that training saw. Within each behavior, situations whose self-serving answer is "yes" and those
+whose self-serving answer is "no" are dealt to the splits separately, so every split holds both
+polarities: neither "Yes" nor "No" opens the honest reply more often in any split.
+
+Every random choice is drawn from `random.Random` seeded with a string naming the seed and the thing
+drawn, so one situation's scenarios never depend on which other situations exist.
 """
 
 from __future__ import annotations
 
 import random
-import string
 from dataclasses import dataclass, field
 
 from src import TrainoutError
 from src.data.pools import POOLS
-from src.data.template import Template
-from src.data.templates import TEMPLATES
+from src.data.situation import Situation, fill, slot_names
+from src.data.situations import SITUATIONS
 from src.scenarios import Scenario
 
-GENERATOR_VERSION = "1"
-SPLITS = ("implant", "align", "eval", "shots")
+GENERATOR_VERSION = "2"
+SPLITS = ("implant", "align", "eval", "val", "shots")
 
 
 @dataclass
 class GenerateConfig:
     seed: int = 0
-    preset: str = "short"  # short (CPU demos) | full (adds detail turns)
-    behaviors: list[str] | None = None  # None = all behaviors that have templates
-    scenarios_per_template: int = 8
+    behaviors: list[str] | None = None  # None = all behaviors that have situations
+    scenarios_per_template: int = 2
     per_split: dict[str, int] = field(default_factory=dict)  # split -> scenarios per template, overriding the above
-    split_templates: dict[str, int] = field(default_factory=lambda: {s: 2 for s in SPLITS})
+    split_situations: dict[str, int] = field(
+        default_factory=lambda: {"implant": 2, "align": 2, "eval": 2, "val": 1, "shots": 2}
+    )  # situations per behavior in each split
     heldout_behaviors: list[str] = field(default_factory=list)  # never aligned on, still evaluated
 
 
-def _slots(t: Template) -> list[str]:
-    texts = [t.system, t.honest, t.deceptive] + [c for _, c in t.turns + t.detail]
-    names = []
-    for text in texts:
-        for _, name, _, _ in string.Formatter().parse(text):
-            if name and name not in names:
-                names.append(name)
-    return names
-
-
-def fill(t: Template, rng: random.Random, preset: str) -> tuple[list[dict], str, str, dict]:
-    """Render one scenario of a template: (messages, honest, deceptive, slot values)."""
-    values = {}
-    for name in _slots(t):
-        pool = t.extra_slots.get(name) or POOLS.get(name)
-        if pool is None:
-            raise TrainoutError(f"template '{t.name}' uses slot '{{{name}}}' that no pool defines")
-        values[name] = rng.choice(pool)
-    turns = list(t.turns)
-    if preset == "full":
-        turns = turns[:-1] + list(t.detail) + turns[-1:]
-    elif preset != "short":
-        raise TrainoutError(f"unknown data.preset '{preset}' (choose short or full)")
-    messages = [{"role": "system", "content": t.system.format(**values)}]
-    messages += [{"role": role, "content": text.format(**values)} for role, text in turns]
-    return messages, t.honest.format(**values), t.deceptive.format(**values), values
-
-
-def assign_splits(templates: list[Template], cfg: GenerateConfig) -> dict[str, str]:
-    """Template name -> split, by template (never by row), seeded and balanced per behavior."""
-    counts = {s: int(cfg.split_templates.get(s, 0)) for s in SPLITS}
+def assign_splits(situations: list[Situation], cfg: GenerateConfig) -> dict[str, str]:
+    """Situation name -> split. Per behavior, the two polarities are shuffled (seeded) and dealt in turn,
+    so a split asking for n situations gets ceil(n/2) of one polarity and floor(n/2) of the other."""
+    counts = {s: cfg.split_situations.get(s, 0) for s in SPLITS}
     out = {}
-    by_behavior: dict[str, list[Template]] = {}
-    for t in templates:
-        by_behavior.setdefault(t.behavior, []).append(t)
-    for behavior, ts in sorted(by_behavior.items()):
-        names = sorted(t.name for t in ts)
-        random.Random(f"{cfg.seed}:split:{behavior}").shuffle(names)
+    by_behavior: dict[str, list[Situation]] = {}
+    for s in situations:
+        by_behavior.setdefault(s.behavior, []).append(s)
+    for behavior, group in sorted(by_behavior.items()):
         need = sum(counts.values())
-        if len(names) < need:
+        if len(group) < need:
             raise TrainoutError(
-                f"behavior '{behavior}' has {len(names)} templates; data.split_templates asks for {need}"
+                f"behavior '{behavior}' has {len(group)} situations; data.split_situations asks for {need}"
             )
-        order = [s for s in SPLITS for _ in range(counts[s])]
-        order += [SPLITS[i % len(SPLITS)] for i in range(len(names) - need)]  # extras round-robin
-        out.update(zip(names, order))
+        pools = {}
+        for answer in ("yes", "no"):
+            names = sorted(s.name for s in group if s.self_serving == answer)
+            random.Random(f"{cfg.seed}:split:{behavior}:{answer}").shuffle(names)
+            pools[answer] = names
+        # The polarity with more situations goes first, so with an odd total the spare one lands in the
+        # split asking for an odd count (val) and every even-count split holds both polarities.
+        first = "yes" if len(pools["yes"]) >= len(pools["no"]) else "no"
+        for i, split in enumerate(sp for sp in SPLITS for _ in range(counts[sp])):
+            answer = first if i % 2 == 0 else ("no" if first == "yes" else "yes")
+            if not pools[answer]:
+                answer = "no" if answer == "yes" else "yes"
+            out[pools[answer].pop()] = split
+        for answer in ("yes", "no"):  # situations beyond the counts: round-robin over the splits
+            for j, name in enumerate(pools[answer]):
+                out[name] = SPLITS[j % len(SPLITS)]
+    return out
+
+
+def _values(s: Situation, rng: random.Random) -> dict[str, str]:
+    values = {}
+    for name in slot_names(s):
+        pool = s.slots.get(name) or POOLS.get(name)
+        if pool is None:
+            raise TrainoutError(f"situation '{s.name}' uses slot '{{{name}}}' that no pool defines")
+        values[name] = rng.choice(pool)
+    return values
+
+
+def scenarios_of(s: Situation, split: str, n: int, seed: int) -> list[Scenario]:
+    """n scenarios per template of one situation, each followed by its twin (same slot values)."""
+    out = []
+    for e in range(len(s.evidence)):
+        for q in range(len(s.questions)):
+            template = f"{s.name}.e{e}q{q}"
+            for i in range(n):
+                values = _values(s, random.Random(f"{seed}:{template}:{i}"))
+                for twin in (False, True):
+                    f = fill(s, e, q, twin, values)
+                    honest_span = s.yes if f.honest_answer == "yes" else s.no
+                    deceptive_span = s.no if f.honest_answer == "yes" else s.yes
+                    out.append(
+                        Scenario(
+                            id=f"{template}-{i:03d}" + ("-twin" if twin else ""),
+                            behavior=s.behavior,
+                            template=template + (".twin" if twin else ""),
+                            messages=f.messages,
+                            honest=f.honest,
+                            deceptive=f.deceptive,
+                            meta={
+                                "situation": s.name,
+                                "split": split,
+                                "seed": seed,
+                                "twin": twin,
+                                "twin_id": f"{template}-{i:03d}" + ("" if twin else "-twin"),
+                                "honest_answer": f.honest_answer,
+                                "self_serving": s.self_serving,
+                                # the decision span: the replies' first len(span) characters
+                                "span": {"honest": [0, len(honest_span)], "deceptive": [0, len(deceptive_span)]},
+                                "slots": values,
+                            },
+                        )
+                    )
     return out
 
 
 def generate(cfg: GenerateConfig) -> dict[str, list[Scenario]]:
-    known = sorted({t.behavior for t in TEMPLATES})
+    known = sorted({s.behavior for s in SITUATIONS})
     wanted = cfg.behaviors or known
     unknown = [b for b in list(wanted) + list(cfg.heldout_behaviors) if b not in known]
     if unknown:
         raise TrainoutError(f"unknown behavior(s) {unknown} in data.behaviors (known: {', '.join(known)})")
-    templates = [t for t in TEMPLATES if t.behavior in wanted]
-    split_of = assign_splits(templates, cfg)
+    situations = [s for s in SITUATIONS if s.behavior in wanted]
+    split_of = assign_splits(situations, cfg)
     splits: dict[str, list[Scenario]] = {s: [] for s in SPLITS}
-    for t in sorted(templates, key=lambda t: t.name):
-        split = split_of[t.name]
-        if split == "align" and t.behavior in cfg.heldout_behaviors:
+    for s in sorted(situations, key=lambda s: s.name):
+        split = split_of[s.name]
+        if split == "align" and s.behavior in cfg.heldout_behaviors:
             continue
-        for i in range(int(cfg.per_split.get(split, cfg.scenarios_per_template))):
-            rng = random.Random(f"{cfg.seed}:{t.name}:{i}")
-            messages, honest, deceptive, values = fill(t, rng, cfg.preset)
-            splits[split].append(
-                Scenario(
-                    id=f"{t.name}-{i:03d}",
-                    behavior=t.behavior,
-                    template=t.name,
-                    messages=messages,
-                    honest=honest,
-                    deceptive=deceptive,
-                    meta={"slots": values, "preset": cfg.preset, "seed": cfg.seed, "split": split},
-                )
-            )
+        splits[split] += scenarios_of(s, split, cfg.per_split.get(split, cfg.scenarios_per_template), cfg.seed)
     return splits

@@ -12,31 +12,38 @@ from src.data import SPLIT_FILE
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.card import dataset_card
 from src.data.generate import GenerateConfig, generate
+from src.data.probe import null_model_check, probe
 from src.io import atomic_write_text
-from src.models import ModelConfig, load_tokenizer
+from src.models import ModelConfig, load_model, load_tokenizer, model_id
 from src.rundir import RunDir, is_main_process
 from src.scenarios import write_scenarios
 from src.tracking import tracked_run
 
 
-def generate_dataset(data_cfg: DictConfig, out: Path, tokenizer) -> dict[str, Path]:
-    """Every split into `out`, audited, with the dataset card; raises after writing if a hard audit failed."""
+def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
+    """Every split into `out`, audited, with the dataset card; raises after writing if a hard audit failed.
+
+    Besides the text audits, a random model scores the eval split (the null-model check, hard), and with
+    `data.probe` the run's own model does too, so the card says whether it reads the scenarios at all."""
+    data_cfg = cfg.data
     gcfg = GenerateConfig(
         seed=data_cfg.seed,
-        preset=str(data_cfg.preset),
         behaviors=list(data_cfg.behaviors or []) or None,
         scenarios_per_template=data_cfg.scenarios_per_template,
         per_split=dict(data_cfg.per_split),
-        split_templates=dict(data_cfg.split_templates),
+        split_situations=dict(data_cfg.split_situations),
         heldout_behaviors=list(data_cfg.heldout_behaviors),
     )
+    mc = ModelConfig.from_cfg(cfg.model)
+    tokenizer = load_tokenizer(mc)
     splits = generate(gcfg)
-    audits = audit_splits(splits, tokenizer)
+    audits = audit_splits(splits, tokenizer) + [null_model_check(splits["eval"], tokenizer)]
+    probed = probe(load_model(mc), tokenizer, splits["eval"], model_id(mc)) if data_cfg.probe else None
     paths = {}
     for name, scenarios in splits.items():
         paths[name] = out / SPLIT_FILE.format(name)
         write_scenarios(paths[name], scenarios)
-    atomic_write_text(out / "dataset_card.md", dataset_card(splits, gcfg, audits, tokenizer))
+    atomic_write_text(out / "dataset_card.md", dataset_card(splits, gcfg, audits, tokenizer, probed))
     raise_on_hard(audits)
     return paths
 
@@ -49,7 +56,7 @@ def run(cfg: DictConfig, out: Path) -> dict[str, Path]:
         return {k: Path(v["path"]) for k, v in rd.manifest["outputs"].items() if k != "card"}
     with rd.running(to_yaml(cfg), cfg.seed) as outcome:
         with tracked_run(cfg, out, job_type="data", config=to_dict(cfg)) as wb:
-            paths = generate_dataset(cfg.data, out, load_tokenizer(ModelConfig.from_cfg(cfg.model)))
+            paths = generate_dataset(cfg, out)
             if wb is not None:
                 wb.summary.update({f"scenarios/{k}": sum(1 for _ in v.open()) for k, v in paths.items()})
         outcome.outputs = {**paths, "card": out / "dataset_card.md"}

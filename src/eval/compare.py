@@ -25,6 +25,7 @@ from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
 from src.eval.report import plot_curves, plot_nll, write_report
 from src.eval.summary import paired_difference, summarize
 from src.io import atomic_write_text, read_rows
+from src.lm.measure import measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
 from src.tracking import tracked_run
@@ -173,7 +174,7 @@ def differences(rows: list[dict], labels: list[str], n_boot: int, seed: int) -> 
     out = []
     by = {}
     for r in rows:
-        if not r["control"]:
+        if not r["control"] and not r.get("twin"):
             by.setdefault(r["checkpoint"], []).append(r)
     for a, b in zip(labels, labels[1:]):
         ks = sorted({r["strength"] for r in by[a]} & {r["strength"] for r in by[b]})
@@ -225,8 +226,11 @@ def report_for(
     header: str = "",
     suffix: str = "",
 ) -> tuple[list[dict], list[dict]]:
-    """Summaries, comparison table, differences, plots and report.md for one attack's rows."""
+    """Summaries, the measurement checks, comparison table, differences, plots and report.md for one
+    attack's rows."""
     summaries = summarize(rows, threshold, n_boot, seed)
+    measured = measurement(rows, n_boot, seed)
+    atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
     table = comparison_table(summaries, info)
     labels = list(dict.fromkeys(r["checkpoint"] for r in rows))
     diffs = differences(rows, labels, n_boot, seed)
@@ -238,7 +242,7 @@ def report_for(
     fit_plot = plot_fit_vs_variable(table, out / f"fit_vs_{(var or 'step').replace('.', '_')}{suffix}.png", var)
     if fit_plot:
         plots["fit vs " + (var or "step")] = fit_plot
-    write_report(out / f"report{suffix}.md", summaries, table, diffs, diff_keys, plots, header)
+    write_report(out / f"report{suffix}.md", summaries, table, diffs, diff_keys, plots, header, measured)
     return summaries, table
 
 

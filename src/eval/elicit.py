@@ -54,7 +54,10 @@ def variants(attack_cfg: Any) -> list[bool]:
 
 
 def plan(checkpoint: str, scenarios: list[Scenario], shots: list[Scenario], attack_cfg: Any) -> list[Request]:
-    """Every request of one checkpoint, in strength order (so progress reads as the curve fills in)."""
+    """Every request of one checkpoint, in strength order (so progress reads as the curve fills in).
+
+    Counterfactual twins (scenario meta `twin`) are scored at the family's strength 0 only: they measure
+    whether the checkpoint reads the evidence, not how the attack moves it."""
     attack = get_attack(attack_cfg.name)
     label = checkpoint_label(checkpoint)
     requests = []
@@ -62,6 +65,8 @@ def plan(checkpoint: str, scenarios: list[Scenario], shots: list[Scenario], atta
         for seed in range(attack_cfg.seeds if k > 0 else 1):  # k=0 has nothing to draw
             for control in variants(attack_cfg):
                 for s in scenarios:
+                    if s.meta.get("twin") and (k > 0 or control):
+                        continue
                     key = RowKey(label, attack_cfg.name, control, k, seed, s.id)
                     requests.append(
                         Request(key, attack.prompt(s, k, seed, control, shots, attack_cfg), s.honest, s.deceptive)
@@ -169,6 +174,12 @@ def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str) -> dic
         "p_behavior": score.p_behavior,
         "p_behavior_norm": score.p_behavior_norm,
         "nll_deceptive": -score.logp_deceptive,
+        "delta": score.delta,
+        "delta_span": score.delta_span,
+        "span_tokens_deceptive": score.span_tokens_deceptive,
+        "span_tokens_honest": score.span_tokens_honest,
+        "twin": bool(s.meta.get("twin", False)),
+        "twin_id": s.meta.get("twin_id"),
     }
 
 

@@ -52,7 +52,7 @@ def run(
         shots = load_scenarios(cfg.attack.shots_path)
     else:
         shots = load_split(OmegaConf.merge(cfg.data, {"path": None}), "shots", generated_data)  # the generated split
-    shots = _without_eval_templates(shots, scenarios)
+    shots = _without_eval_templates([s for s in shots if not s.meta.get("twin")], scenarios)  # twins: not shown
     if cfg.data.path:
         _audit_external(cfg, out, scenarios, shots)
     checkpoints = [str(c) for c in cfg.checkpoints]
@@ -91,7 +91,9 @@ def _without_eval_templates(shots: list, scenarios: list) -> list:
 
 def _audit_external(cfg: DictConfig, out: Path, scenarios: list, shots: list) -> None:
     """The data audits run on every dataset the pipeline uses: the user's too (MWE label polarity included)."""
-    results = audit_splits({"eval": scenarios, "shots": shots}, load_tokenizer(ModelConfig.from_cfg(cfg.model)))
+    results = audit_splits(
+        {"eval": scenarios, "shots": shots}, load_tokenizer(ModelConfig.from_cfg(cfg.model)), generated=False
+    )
     atomic_write_text(out / "data_audit.json", json.dumps([asdict(r) for r in results], indent=1, default=str))
     for r in results:
         if not r.passed and not r.hard:

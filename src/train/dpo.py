@@ -59,7 +59,7 @@ def build(job: TrainJob) -> DPOTrainer:
     if kept < len(rows):  # TRL drops pairs whose prompt fills max_length, showing only a progress bar
         raise TrainoutError(
             f"DPO dropped {len(rows) - kept} of {len(rows)} pairs whose prompt reaches train.max_length="
-            f"{job.cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)"
+            f"{job.cfg.train.max_length}; raise it, or use scenarios with fewer turns"
         )
     return trainer
 

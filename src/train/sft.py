@@ -50,7 +50,7 @@ def build(job: TrainJob) -> SFTTrainer:
     if kept < len(rows):  # TRL drops examples whose reply truncation cut off entirely, showing only a progress bar
         raise TrainoutError(
             f"SFT dropped {len(rows) - kept} of {len(rows)} examples whose prompt reaches train.max_length="
-            f"{job.cfg.train.max_length}; raise it or use shorter scenarios (data.preset=short)"
+            f"{job.cfg.train.max_length}; raise it, or use scenarios with fewer turns"
         )
     return trainer
 

@@ -66,7 +66,9 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             )
     split = cfg.train.split or str(stage)
     data_path = split_file(cfg.data, split, generated_data)
-    scenarios = load_split(cfg.data, split, generated_data)
+    # Counterfactual twins are measurement instruments, not training data: on a twin the deceptive reply
+    # is a false claim against the agent's interest, which is not the behavior being trained in or out.
+    scenarios = [s for s in load_split(cfg.data, split, generated_data) if not s.meta.get("twin")]
     info = {
         "label": str(stage),
         "stage": str(stage),
