@@ -96,25 +96,10 @@ def tiny_random_folder(seed: int = 0) -> Path:
     """A 2-layer randomly initialised Llama with SmolLM2's tokenizer: real code paths at test speed."""
 
     def build(tmp: Path) -> None:
-        import torch
-        from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+        from transformers import AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(embedded_folder())
-        config = LlamaConfig(
-            vocab_size=len(tok),
-            hidden_size=64,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=8192,
-            tie_word_embeddings=True,
-            bos_token_id=tok.bos_token_id,
-            eos_token_id=tok.eos_token_id,
-            pad_token_id=tok.pad_token_id,
-        )
-        torch.manual_seed(seed)
-        model = LlamaForCausalLM(config)
+        model = random_like(tok, seed)
         model.config._name_or_path = f"tiny-random-llama-{seed}"
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
@@ -263,8 +248,8 @@ def model_id(mc: ModelConfig) -> str:
 
 
 def random_like(tokenizer, seed: int = 0):
-    """A 2-layer Llama with random weights over `tokenizer`'s vocabulary, in memory: the null model that
-    can read nothing, so whatever it prefers comes from the reply texts alone."""
+    """A 2-layer Llama with random weights over `tokenizer`'s vocabulary, in memory: the tests' tiny model,
+    and the null model that can read nothing, so whatever it prefers comes from the reply texts alone."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -277,6 +262,8 @@ def random_like(tokenizer, seed: int = 0):
         num_key_value_heads=2,
         max_position_embeddings=8192,
         tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)

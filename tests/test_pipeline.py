@@ -105,6 +105,10 @@ def test_pipeline_end_to_end(pipeline_run):
     assert twins and {(r["strength"], r["control"]) for r in twins} == {(0, False)}  # twins: strength 0 only
     measured = json.loads((out / "measurement.json").read_text())
     assert {m["checkpoint"] for m in measured} == {"base", "implant", "align"}
+    pairs = list(csv.DictReader((out / "evidence_pairs.csv").open()))  # each template row with its twin's Δ
+    assert len(pairs) == 3 * len({r["scenario_id"] for r in rows if not r["twin"]})
+    p = pairs[0]
+    assert float(p["evidence_sensitivity"]) == pytest.approx(-(float(p["delta"]) + float(p["twin_delta"])))
     eval_templates = {r["template"] for r in rows}
     for split in ("implant", "align", "shots"):
         trained = {

@@ -148,7 +148,7 @@ def test_evidence_sensitivity_separates_reading_from_fluency(reads):
 
     (m,) = [x for x in measurement(_pairs(reads), n_boot=300) if x["behavior"] == "all"]
     sens = m["evidence_sensitivity"]
-    assert sens["n_templates"] == 8 and sens["n"] == 24
+    assert sens["n_clusters"] == 8 and sens["n"] == 24
     if reads:
         assert sens["mean"] == pytest.approx(4.0) and sens["ci"][0] > 0 and m["reads_evidence"]
     else:

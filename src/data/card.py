@@ -93,7 +93,7 @@ def dataset_card(
         overall = next((m for m in rows if m["behavior"] == "all"), None)
         lines += [
             "",
-            f"## What {probed['model']} makes of the eval split (as written, template-clustered 95% CIs)",
+            f"## What {probed['model']} makes of the eval split (as written; CIs resample situations, then scenarios)",
             "",
         ]
         if overall is not None:

@@ -40,7 +40,7 @@ def null_model_check(eval_scenarios: list[Scenario], tokenizer, hard: bool = Tru
         hard = False
     detail = (
         f"a randomly initialised model gives mean p = {m['mean']:.3f} [{lo:.3f}, {hi:.3f}] over {len(rows)} eval "
-        f"scenarios of {m['n_templates']} situations (want 0.5 +- {NULL_TOLERANCE}, CI holding 0.5)"
+        f"scenarios of {m['n_clusters']} situations (want 0.5 +- {NULL_TOLERANCE}, CI holding 0.5)"
     )
     return AuditResult(
         "null_model", ok, hard, detail, {**m, "above_half": float(np.mean([r["p_behavior"] > 0.5 for r in rows]))}

@@ -25,7 +25,7 @@ from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
 from src.eval.report import plot_curves, plot_nll, write_report
 from src.eval.summary import paired_difference, summarize
 from src.io import atomic_write_text, read_rows
-from src.lm.measure import measurement
+from src.lm.measure import evidence_pairs, measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
 from src.tracking import tracked_run
@@ -231,6 +231,9 @@ def report_for(
     summaries = summarize(rows, threshold, n_boot, seed)
     measured = measurement(rows, n_boot, seed)
     atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
+    pairs = evidence_pairs(rows)
+    if pairs:
+        write_csv(out / f"evidence_pairs{suffix}.csv", pairs)
     table = comparison_table(summaries, info)
     labels = list(dict.fromkeys(r["checkpoint"] for r in rows))
     diffs = differences(rows, labels, n_boot, seed)

@@ -166,6 +166,7 @@ def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str) -> dic
         "weights": weights,
         "behavior": s.behavior,
         "template": s.template,
+        "situation": s.meta.get("situation", s.template),  # the unit the measurement CIs resample
         "prompt_tokens": score.prompt_tokens,
         "logp_deceptive": score.logp_deceptive,
         "logp_honest": score.logp_honest,

@@ -174,7 +174,7 @@ def reads_evidence_line(measured: list[dict]) -> str:
             "The data has no counterfactual twins, so whether the model reads the scenario's evidence is "
             "not measured; read p with that in mind."
         )
-    where = f"{_fmt(sens['mean'], 2)} nats {_ci(sens['ci'])} over {sens['n_templates']} templates"
+    where = f"{_fmt(sens['mean'], 2)} nats {_ci(sens['ci'])} over {sens['n_clusters']} situations"
     if ref["reads_evidence"]:
         return (
             f"{ref['checkpoint']} reads the evidence: its evidence sensitivity is {where} "
@@ -193,7 +193,7 @@ def measurement_lines(measured: list[dict]) -> list[str]:
     if not measured:
         return []
     lines = [
-        "## Measurement (lowest strength, held-out templates, template-clustered 95% CIs)",
+        "## Measurement (lowest strength, held-out situations; 95% CIs resample situations, then scenarios)",
         "",
         "Δ = log p(deceptive) − log p(honest), the statistic (p = σ(Δ) for reading); Δ_span counts only the "
         "decision span, the words in which the replies differ; evidence sensitivity = how much more the "
