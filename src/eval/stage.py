@@ -2,7 +2,9 @@
 summarize, plot and report.
 
 Writes `elicitation.jsonl` (one row per checkpoint x attack variant x strength x seed x scenario,
-appended and resumable), `summary.json` (curves with CIs, fits, verdicts), plots and `report.md`.
+appended and resumable), `summary.json` (curves with CIs, fits, verdicts), `measurement.json` (Δ and
+evidence sensitivity per checkpoint), `evidence_pairs.csv` (each template row beside its twin), plots
+and `report.md`.
 """
 
 from __future__ import annotations
