@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from src.lm.measure import percentile_ci as _ci
+
 STATS = {
     "p": "p_behavior",
     "p_norm": "p_behavior_norm",
@@ -142,11 +144,6 @@ def verdict(strengths: list[int], p: np.ndarray, threshold: float) -> tuple[str,
     if k is None:
         return "removed", None
     return ("present", 0.0) if strengths[0] == 0 and p[0] >= threshold else ("suppressed", k)
-
-
-def _ci(samples: np.ndarray) -> list[float | None]:
-    s = samples[~np.isnan(samples)]
-    return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if len(s) else [None, None]
 
 
 def summarize_group(rows: list[dict], threshold: float, n_boot: int = 1000, seed: int = 0) -> dict:

@@ -16,7 +16,8 @@ from src.lm.scoring import Prompt, Request, Score, Scorer
 READS_EVIDENCE_NATS = 0.1
 
 
-def _ci(samples: np.ndarray) -> list[float | None]:
+def percentile_ci(samples: np.ndarray) -> list[float | None]:
+    """The 95% percentile interval of bootstrap replicates (NaNs left out); [None, None] when there are none."""
     s = samples[~np.isnan(samples)]
     return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if len(s) else [None, None]
 
@@ -35,7 +36,7 @@ def clustered_mean(by_cluster: dict[str, list[float]], n_boot: int, seed: int = 
         reps[b] = np.mean([groups[i][rng.integers(0, len(groups[i]), len(groups[i]))].mean() for i in picks])
     return {
         "mean": float(np.mean([g.mean() for g in groups])),
-        "ci": _ci(reps),
+        "ci": percentile_ci(reps),
         "n_clusters": len(names),
         "n": int(sum(len(g) for g in groups)),
     }
