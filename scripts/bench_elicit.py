@@ -3,6 +3,7 @@
     python scripts/bench_elicit.py                  # 24 eval scenarios, k up to 32 (tens of minutes on 2 cores)
     python scripts/bench_elicit.py --uncached-subset 3      # time the plain path on 3 requests per stratum
     python scripts/bench_elicit.py --quick                  # 6 scenarios, k up to 4 (a few minutes)
+    python scripts/bench_elicit.py --model-path DIR --skip-uncached     # any HF folder (e.g. on a GPU)
 
 The sweep is what `python -m src.eval attack=many_shot` scores for one checkpoint: each eval scenario at
 k in {0, 1, 2, 4, ..., max-k} demonstrations, 2 shot-draw seeds for k > 0, attack and control, on the
@@ -33,7 +34,9 @@ Clocks: the ratios use this process's CPU seconds (`time.process_time`), with on
 default. On a machine shared with other processes, wall time measures the neighbours as much as us
 (a preempted thread stalls every parallel op of the others, and runs minutes apart see different
 loads), while single-thread CPU time barely moves; wall seconds and load averages are printed beside.
-On an idle machine with --threads 1 the two agree.
+On an idle machine with --threads 1 the two agree. On CUDA the CPU clock measures only the host (kernels
+run asynchronously), so there every timing is wall time between `torch.cuda.synchronize()` calls, and the
+ratios use it; the output names the clock it used.
 """
 
 from __future__ import annotations
@@ -50,9 +53,28 @@ from omegaconf import OmegaConf
 
 from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import plan
-from src.lm.scoring import Encoded, Request, Scorer, _common, encode
-from src.models import load_model, load_tokenizer
+from src.lm.scoring import Encoded, Request, Scorer, encode
+from src.models import ModelConfig, load_model, load_tokenizer
 from src.scenarios import Scenario
+
+CUDA = torch.cuda.is_available()
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    """Length of the longest common prefix."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def cache_kwarg(model) -> str:
+    """The forward keyword that takes a KV cache: `cache` (transformers >= 5.2x) or `past_key_values` (older 5.x,
+    which would silently ignore `cache=`)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def sweep(n_scenarios: int, max_k: int, seeds: int) -> tuple[list[Request], list[Scenario]]:
@@ -78,6 +100,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple[Clock, int]:
     from transformers import DynamicCache
 
     device = model.device
+    cache_kw = cache_kwarg(model)
     groups: dict[tuple[int, ...], list[Encoded]] = defaultdict(list)
     for e in encoded:
         groups[tuple(e.context_ids)].append(e)
@@ -89,7 +112,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple[Clock, int]:
         x = torch.tensor([ids], device=device)
         pos = torch.arange(start, start + len(ids), device=device)[None]
         with spent:
-            model(input_ids=x, position_ids=pos, cache=cache, use_cache=cache is not None, logits_to_keep=keep)
+            model(input_ids=x, position_ids=pos, use_cache=cache is not None, logits_to_keep=keep, **{cache_kw: cache})
         tokens += len(ids)
 
     for ctx in sorted(groups):
@@ -105,7 +128,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple[Clock, int]:
             cached = ctx
         done += len(groups[tuple(ctx)])
         if done * 4 // len(encoded) > (done - len(groups[tuple(ctx)])) * 4 // len(encoded):
-            print(f"  floor: {done}/{len(encoded)} requests, {spent.cpu:.0f} s CPU so far", flush=True)
+            print(f"  floor: {done}/{len(encoded)} requests, {spent.primary:.0f} s {Clock.unit} so far", flush=True)
         for e in groups[tuple(ctx)]:
             row = e.suffix_ids + e.deceptive_ids + e.honest_ids
             reply_logits = len(e.deceptive_ids) + len(e.honest_ids) + 1
@@ -125,20 +148,33 @@ def stratified(requests: list[Request], per_stratum: int, seed: int = 0) -> dict
 
 
 class Clock:
-    """Accumulates CPU and wall seconds over `with clock:` blocks."""
+    """Accumulates CPU and wall seconds over `with clock:` blocks. `primary` is what the ratios use: CPU seconds
+    on CPU; on CUDA, wall seconds between `torch.cuda.synchronize()` calls (the CPU clock sees only the host)."""
+
+    unit = "GPU wall (synchronised)" if CUDA else "CPU"
 
     def __init__(self) -> None:
         self.cpu = self.wall = 0.0
 
     def __enter__(self) -> Clock:
+        if CUDA:
+            torch.cuda.synchronize()
         self._t = (time.process_time(), time.perf_counter())
         return self
 
     def __exit__(self, *exc) -> None:
+        if CUDA:
+            torch.cuda.synchronize()
         self.cpu += time.process_time() - self._t[0]
         self.wall += time.perf_counter() - self._t[1]
 
+    @property
+    def primary(self) -> float:
+        return self.wall if CUDA else self.cpu
+
     def __str__(self) -> str:
+        if CUDA:
+            return f"{self.wall:8.1f} s GPU wall, synchronised ({self.cpu:.1f} s host CPU)"
         return f"{self.cpu:8.1f} s CPU ({self.wall:.1f} s wall)"
 
 
@@ -154,6 +190,12 @@ def main() -> None:
     ap.add_argument("--scenarios", type=int, default=24, help="eval scenarios (spread over templates)")
     ap.add_argument("--max-k", type=int, default=32, help="largest shot count; strengths 0, 1, 2, 4, ..., max-k")
     ap.add_argument("--seeds", type=int, default=2, help="shot-draw seeds for k > 0")
+    ap.add_argument("--model", default="smollm2_135m", help="a conf/model name (smollm2_135m, tiny_random)")
+    ap.add_argument(
+        "--model-path",
+        metavar="DIR",
+        help="an HF model folder instead of --model (loaded as model=hf with smollm2_generation.jinja)",
+    )
     ap.add_argument(
         "--uncached-subset",
         type=int,
@@ -161,24 +203,43 @@ def main() -> None:
         metavar="N",
         help="time the plain path on N requests per (strength, attack/control) stratum and extrapolate (0: all)",
     )
-    ap.add_argument("--max-batch-tokens", type=int, default=16384)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (ratios use CPU time; see the docstring)")
+    ap.add_argument("--skip-uncached", action="store_true", help="time only the cached path and the floor")
+    ap.add_argument(
+        "--max-batch-tokens", type=int, default=None, help="the Scorer's tokens per forward (default: its own)"
+    )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default 1 on CPU, where ratios use CPU time)"
+    )
     ap.add_argument("--quick", action="store_true", help="6 scenarios, k up to 4")
     a = ap.parse_args()
     if a.quick:
         a.scenarios, a.max_k = 6, 4
     torch.manual_seed(0)
-    torch.set_num_threads(a.threads)
+    if a.threads or not CUDA:
+        torch.set_num_threads(a.threads or 1)
     print(
-        f"torch threads {torch.get_num_threads()}, load average at start {os.getloadavg()[0]:.2f} "
-        f"(a shared machine: ratios below use CPU time)",
+        f"torch threads {torch.get_num_threads()}, load average at start {os.getloadavg()[0]:.2f}; "
+        f"ratios use {Clock.unit} seconds",
         flush=True,
     )
 
-    model, tok = load_model("smollm2_135m"), load_tokenizer("smollm2_135m")
+    if a.model_path:
+        mc = ModelConfig(kind="hf", name_or_path=a.model_path, chat_template="smollm2_generation.jinja")
+    else:
+        mc = ModelConfig.from_cfg(a.model)
+    t = time.perf_counter()
+    model, tok = load_model(mc), load_tokenizer(mc)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(
+        f"model: {mc.name_or_path} ({n_params / 1e6:.1f} M parameters, {model.dtype}, {model.device}, "
+        f"attention {getattr(model.config, '_attn_implementation', '?')}), loaded in {time.perf_counter() - t:.1f} s",
+        flush=True,
+    )
     requests, picked = sweep(a.scenarios, a.max_k, a.seeds)
     with torch.inference_mode():  # warm-up: the first forward of a process is slow
-        model(input_ids=torch.ones(1, 64, dtype=torch.long))
+        model(input_ids=torch.ones(1, 64, dtype=torch.long, device=model.device))
+        if CUDA:
+            torch.cuda.synchronize()
 
     t = time.perf_counter()
     encoded = [encode(tok, r) for r in requests]
@@ -194,7 +255,8 @@ def main() -> None:
         flush=True,
     )
 
-    cached = Scorer(model, tok, prefix_cache=True, max_batch_tokens=a.max_batch_tokens)
+    kw = {} if a.max_batch_tokens is None else {"max_batch_tokens": a.max_batch_tokens}
+    cached = Scorer(model, tok, prefix_cache=True, **kw)
     t_cached, s_cached = timed_scores(cached, requests)
     print(f"cached:   {t_cached}  ({len(s_cached)} scored, {len(cached.skipped)} skipped)", flush=True)
 
@@ -204,8 +266,25 @@ def main() -> None:
         f"then each request's suffix + both replies once)",
         flush=True,
     )
+    over_floor = t_cached.primary / t_floor.primary
+    if CUDA:
+        flops = 2 * n_params * unique
+        print(
+            f"floor throughput: {unique / t_floor.wall:.0f} tokens/s; cached {unique / t_cached.wall:.0f} unique "
+            f"tokens/s = {flops / t_cached.wall / 1e12:.1f} TFLOP/s by 2·N·tokens (N = {n_params})",
+            flush=True,
+        )
 
-    plain = Scorer(model, tok, prefix_cache=False, max_batch_tokens=a.max_batch_tokens)
+    if a.skip_uncached:
+        print(
+            f"RESULT many-shot sweep ({len(requests)} requests, k<={a.max_k}, {len(picked)} scenarios, "
+            f"{unique} unique tokens): {Clock.unit} seconds: cached {t_cached.primary:.1f}, "
+            f"floor {t_floor.primary:.1f} -> cached/floor {over_floor:.2f}x (target <= 1.5x): "
+            f"{'PASS' if over_floor <= 1.5 else 'MISS'} (uncached path skipped)"
+        )
+        return
+
+    plain = Scorer(model, tok, prefix_cache=False, **kw)
     worst = 0.0
     if a.uncached_subset:
         t_plain, n_timed = Clock(), 0
@@ -225,8 +304,8 @@ def main() -> None:
                 ]
             )
             print(
-                f"  uncached k={k:<3} {'control' if control else 'attack '}: {dt.cpu / len(sample):7.2f} s CPU "
-                f"per request x {n} requests",
+                f"  uncached k={k:<3} {'control' if control else 'attack '}: {dt.primary / len(sample):7.2f} s "
+                f"{Clock.unit} per request x {n} requests",
                 flush=True,
             )
         how = f"EXTRAPOLATED from a stratified subset of {n_timed} of {len(requests)} requests"
@@ -242,17 +321,17 @@ def main() -> None:
         how = "measured on the full sweep"
     print(f"uncached: {t_plain}  ({how}); largest |cached - uncached| log-prob: {worst:.2e}", flush=True)
 
-    speedup, over_floor = t_plain.cpu / t_cached.cpu, t_cached.cpu / t_floor.cpu
+    speedup = t_plain.primary / t_cached.primary
     ok = speedup >= 10 and over_floor <= 1.5
     print(
         f"load average at end {os.getloadavg()[0]:.2f}; by wall time: speed-up {t_plain.wall / t_cached.wall:.1f}x, "
         f"cached/floor {t_cached.wall / t_floor.wall:.2f}x"
     )
     print(
-        f"RESULT many-shot sweep ({len(requests)} requests, k<={a.max_k}, {len(picked)} scenarios): "
-        f"CPU seconds: cached {t_cached.cpu:.1f}, uncached {t_plain.cpu:.1f}"
-        f"{' (extrapolated)' if a.uncached_subset else ''}, floor {t_floor.cpu:.1f} -> speed-up {speedup:.1f}x "
-        f"(target >= 10x), cached/floor {over_floor:.2f}x "
+        f"RESULT many-shot sweep ({len(requests)} requests, k<={a.max_k}, {len(picked)} scenarios, "
+        f"{unique} unique tokens): {Clock.unit} seconds: cached {t_cached.primary:.1f}, uncached "
+        f"{t_plain.primary:.1f}{' (extrapolated)' if a.uncached_subset else ''}, floor {t_floor.primary:.1f} -> "
+        f"speed-up {speedup:.1f}x (target >= 10x), cached/floor {over_floor:.2f}x "
         f"(target <= 1.5x): {'PASS' if ok else 'MISS'}"
     )
 

@@ -193,8 +193,13 @@ def checkpoint_info(path: str | Path) -> dict | None:
     return None
 
 
-def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None):
-    """Load a base model or a trainout checkpoint, adapters merged, in eval mode."""
+def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None):
+    """Load a base model or a trainout checkpoint, adapters merged, in eval mode.
+
+    `reuse` is (checkpoint, model) already in memory: when it is the checkpoint's parent, the adapter is
+    merged into that model in place (which consumes it) instead of rebuilding the chain from disk, so an
+    eval stage that scores base, implant and align loads each of them once.
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -210,12 +215,17 @@ def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | No
             use_safetensors=None if mc.allow_pickle else True,
         )
     else:
-        model = _load_checkpoint(mc, Path(checkpoint))
+        model = _load_checkpoint(mc, Path(checkpoint), reuse)
     return model.to(device).eval()
 
 
-def _load_checkpoint(mc: ModelConfig, path: Path):
-    """Rebuild a checkpoint: its parent (recursively), then this adapter merged on top."""
+def _same_checkpoint(a: str, b: str) -> bool:
+    return a == b or (a != "base" and b != "base" and Path(a).resolve() == Path(b).resolve())
+
+
+def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
+    """Rebuild a checkpoint: its parent (recursively, or `reuse` when that is the parent), then this adapter
+    merged on top."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -235,9 +245,25 @@ def _load_checkpoint(mc: ModelConfig, path: Path):
     if not (path / "adapter_config.json").exists():
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json")
     parent = info.get("parent", "base")
-    model = load_model(mc, parent, device="cpu") if parent != "base" else load_model(mc, "base", device="cpu")
-    model = PeftModel.from_pretrained(model, path).merge_and_unload()
-    return model
+    if reuse is not None and _same_checkpoint(str(reuse[0]), str(parent)):
+        model = reuse[1]
+    else:
+        model = load_model(mc, parent, device="cpu")
+    return PeftModel.from_pretrained(model, path).merge_and_unload()
+
+
+def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:
+    """A folder of full weights for an engine that reads only folders (vLLM): the base folder itself, or the
+    checkpoint's adapter chain merged and saved once under `where`."""
+    if checkpoint == "base":
+        return base_folder(mc)
+    label = Path(checkpoint).resolve().as_posix().strip("/").replace("/", "_")[-120:]
+
+    def save(tmp: Path) -> None:
+        load_model(mc, checkpoint, device="cpu").save_pretrained(tmp)
+        load_tokenizer(mc).save_pretrained(tmp)
+
+    return str(_atomic_save(where / label, save))
 
 
 def model_id(mc: ModelConfig) -> str:

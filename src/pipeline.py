@@ -3,8 +3,10 @@
 Each stage writes its own run directory (data/, implant/, align/, eval/) with its own manifest and
 W&B run; a stage that finished is reused, so rerunning a killed pipeline resumes it. Training stages
 can live in a shared stage cache keyed by everything that determines them, so the jobs of a sweep
-that differ only in the align stage train the implant stage once. `make run` runs this on the
-embedded model.
+that differ only in the align stage train the implant stage once; the key holds `seed`, so the jobs
+of a seed sweep (`experiment=seeds`) train independent implant -> align chains. A sweep job also
+scores its last checkpoint on the `val` split, and that is all the objective it returns reads: tuning
+never sees the eval split. `make run` runs this on the embedded model.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from src import TrainoutError
 from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict, to_yaml
 from src.data import split_file
 from src.data.stage import run as run_data
+from src.eval.compare import check_tuning_split, tuning_objective
+from src.eval.stage import InDistribution, Tuning, check_verdict
 from src.eval.stage import run as run_eval
 from src.io import file_hash
+from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder
 from src.rundir import RunDir, is_main_process
 from src.train.stage import run as run_train
 
+# What determines a training stage, and so its stage-cache key. `seed` is in it: two seeds never share a stage.
 STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
 
 
@@ -80,13 +86,24 @@ def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
     return OmegaConf.merge(out, override)
 
 
-def run(cfg: DictConfig, out: Path) -> Path:
+def tuning_rows(cfg: DictConfig, out: Path) -> Path:
+    """Where a sweep job's tuning rows go: `eval/<pipeline.tuning_split>/elicitation.jsonl`."""
+    return out / "eval" / str(cfg.pipeline.tuning_split) / "elicitation.jsonl"
+
+
+def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
+    """The whole pipeline into `out`; `tuning` (a sweep job): also score the last evaluated checkpoint on the
+    tuning split for `objective`. A finished run is reused (a sweep job without tuning rows adds them)."""
     start = time.time()
     rd = RunDir(out, "pipeline")
-    if rd.is_complete():
+    check_tuning_split(cfg.pipeline.tuning_split)
+    if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
+    check_verdict(cfg)  # and on a k* the run will not score
+    if str(cfg.scoring.backend) == "vllm":
+        require_vllm()  # and on a scoring backend this machine cannot run
     with rd.running(to_yaml(cfg), cfg.seed) as outcome:
         data = out / "data"
         run_data(cfg, data)
@@ -105,6 +122,10 @@ def run(cfg: DictConfig, out: Path) -> Path:
             if stage == str(cfg.pipeline.stages[-1]) and cfg.pipeline.trajectory:
                 checkpoints[stage] = _trajectory(where) + [parent]
         wanted = [checkpoints[s] for s in cfg.pipeline.evaluate]
+        finals = [w if isinstance(w, str) else w[-1] for w in wanted]  # no trajectory: k=0 on the implant split
+        implant = stage_config(cfg, "implant", "base") if "implant" in map(str, cfg.pipeline.stages) else None
+        in_distribution = InDistribution(str(implant.train.split or "implant"), finals) if implant else None
+        tuned = Tuning(str(cfg.pipeline.tuning_split), finals[-1]) if tuning else None
         eval_cfg = OmegaConf.merge(
             cfg, {"checkpoints": [c for w in wanted for c in ([w] if isinstance(w, str) else w)]}
         )
@@ -113,6 +134,8 @@ def run(cfg: DictConfig, out: Path) -> Path:
             out / "eval",
             generated_data=data,
             report_dir=out,
+            in_distribution=in_distribution,
+            tuning=tuned,
             header=f"Pipeline on {cfg.model.name_or_path}: base -> {' -> '.join(recipes)}; "
             "training and evaluation templates are disjoint.",
         )
@@ -122,27 +145,34 @@ def run(cfg: DictConfig, out: Path) -> Path:
 
 
 def objective(cfg: DictConfig, out: Path) -> float:
-    """What a sweeper minimises: p@max of the last evaluated checkpoint (all behaviors), plus
-    `pipeline.capability_penalty` x the rise in benign-reply NLL per token that alignment cost."""
-    summaries = json.loads((out / "eval" / "summary.json").read_text())
-    last = [s for s in summaries if s["behavior"] == "all" and not s["control"]][-1]
-    metrics = out / str(cfg.pipeline.stages[-1]) / "metrics.json"
-    delta = json.loads(metrics.read_text()).get("capability", {}).get("delta", {}) if metrics.exists() else {}
-    return float(last["p@max"]) + cfg.pipeline.capability_penalty * max(0.0, delta.get("nll_per_token", 0.0))
+    """What a sweeper minimises: p at the largest strength of the last evaluated checkpoint (all behaviors) on
+    the tuning split (`pipeline.tuning_split`, val), plus `pipeline.capability_penalty` x the rise in
+    benign-reply NLL per token that alignment cost. Read from the tuning rows only, never from the eval rows
+    or eval/summary.json: a hyperparameter chosen by it has not seen the split the verdicts read."""
+    return tuning_objective(out / "eval", cfg.pipeline.tuning_split, cfg.pipeline.capability_penalty).value
 
 
 @hydra.main(config_path=CONF_DIR, config_name="pipeline", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> float | None:
+    """A single run returns nothing; a sweep job (multirun: experiment=beta_sweep, hydra/sweeper=optuna_pmax)
+    returns `objective`, the value the Optuna sweeper minimises."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    if HydraConfig.get().mode == RunMode.MULTIRUN and not cfg.get("tags"):
+    sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+    if sweep and not cfg.get("tags"):
         raise TrainoutError("a multirun needs tags (tags=[my_sweep]) so its W&B runs can be found and compared")
-    if is_main_process():
-        report = run(cfg, Path(run_dir()))
-        print(f"pipeline: report in {report}")
-        return objective(cfg, Path(run_dir()))  # the value Optuna (hydra/sweeper=optuna_pmax) minimises
+    if not is_main_process():
+        return None
+    out = Path(run_dir())
+    report = run(cfg, out, tuning=sweep)
+    print(f"pipeline: report in {report}")
+    if not sweep:
+        return None
+    value = objective(cfg, out)
+    print(f"pipeline: objective {value:.4f} (read from {tuning_rows(cfg, out)})")
+    return value
 
 
 if __name__ == "__main__":

@@ -60,3 +60,34 @@ def test_pickle_only_checkpoint_is_refused(tmp_path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"\x80\x04")
     with pytest.raises(TrainoutError, match="pickle"):
         load_model(ModelConfig(kind="hf", name_or_path=str(tmp_path)))
+
+
+def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp_path):
+    """The eval stage loads base, implant and align once each: align merges into the implant model it holds."""
+    import json
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from src.models import CHECKPOINT_INFO, load_model
+
+    parent = "base"
+    for name in ("implant", "align"):  # a run folder holding its info file, with the adapter in final/
+        folder = tmp_path / name / "final"
+        torch.manual_seed(len(name))
+        lora = get_peft_model(
+            load_model("tiny_random", parent, device="cpu"),
+            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+        )
+        lora.save_pretrained(folder)
+        info = {"base_model": "tiny-random-llama-0", "parent": parent}
+        (tmp_path / name / CHECKPOINT_INFO).write_text(json.dumps(info))
+        parent = str(folder)
+    from_disk = load_model("tiny_random", parent, device="cpu")
+    held = load_model("tiny_random", str(tmp_path / "implant" / "final"), device="cpu")
+    merged = load_model("tiny_random", parent, device="cpu", reuse=(str(tmp_path / "implant" / "final"), held))
+    assert merged is held  # merged in place, nothing read from disk but the adapter
+    for (name, a), b in zip(from_disk.state_dict().items(), merged.state_dict().values()):
+        assert torch.equal(a, b), name
+    q = "model.layers.0.self_attn.q_proj.weight"
+    assert not torch.equal(from_disk.state_dict()[q], load_model("tiny_random", device="cpu").state_dict()[q])

@@ -72,8 +72,13 @@ def test_pipeline_end_to_end(pipeline_run):
     out = pipeline_run
     report = (out / "report.md").read_text()
     assert report.splitlines()[0].startswith("# trainout")
-    # A random base model cannot read the evidence: the report says so first and gives no verdict.
-    assert report.split("\n\n")[2].startswith("**No behavior verdict: base does not read the evidence.**")
+    paragraphs = report.split("\n\n")
+    # First the organism gate: did implant − base move held-out Δ? Then whether base reads the evidence.
+    assert paragraphs[2].startswith(("Model organism: implant − base held-out Δ = ", "**No model organism took**"))
+    assert "In distribution (implant split) the same Δ is" in paragraphs[2]
+    # A random base model cannot read the evidence: the report says so and gives no verdict.
+    assert paragraphs[3].startswith("**No behavior verdict: base does not read the evidence.**")
+    assert "## p@0 in distribution (implant split) vs held out (eval split)" in report
     assert "## The answer" not in report and report.index("## Measurement") < report.index("## Mean p")
     assert (out / "elicitation_curves.png").stat().st_size > 10_000
     rows = [json.loads(line) for line in (out / "eval" / "elicitation.jsonl").read_text().splitlines()]
@@ -103,6 +108,19 @@ def test_pipeline_end_to_end(pipeline_run):
     assert required <= set(rows[0])
     twins = [r for r in rows if r["twin"]]
     assert twins and {(r["strength"], r["control"]) for r in twins} == {(0, False)}  # twins: strength 0 only
+    in_dist = [json.loads(line) for line in (out / "eval" / "in_distribution" / "elicitation.jsonl").open()]
+    implant_ids = {
+        json.loads(line)["id"]
+        for line in (out / "data" / "scenarios_implant.jsonl").open()
+        if not json.loads(line)["meta"]["twin"]
+    }
+    assert {r["scenario_id"] for r in in_dist} == implant_ids  # the implant split, twins left out
+    assert {(r["checkpoint"], r["strength"], r["attack"]) for r in in_dist} == {
+        (c, 0, "none") for c in ("base", "implant", "align")
+    }
+    verdicts = json.loads((out / "verdicts.json").read_text())
+    assert {v["checkpoint"] for v in verdicts["verdicts"]} == {"align"}  # base and implant: reference lines
+    assert {o["implant"] for o in verdicts["organisms"]} == {"implant"}
     measured = json.loads((out / "measurement.json").read_text())
     assert {m["checkpoint"] for m in measured} == {"base", "implant", "align"}
     pairs = list(csv.DictReader((out / "evidence_pairs.csv").open()))  # each template row with its twin's Δ
@@ -156,6 +174,7 @@ def test_rerun_of_a_finished_pipeline_does_nothing(pipeline_run, capsys):
 def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     from src.eval.compare import compare, find_runs
 
+    assert find_runs([str(pipeline_run)]) == [pipeline_run / "eval"]  # not its in_distribution folder
     compare(find_runs([f"{pipeline_run}/eval"]), tmp_path, n_boot=50)
     table = list(csv.DictReader((tmp_path / "comparison.csv").open()))
     keys = {(r["checkpoint"], r["behavior"], r["attack"]) for r in table}
@@ -323,6 +342,46 @@ def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
         load_model(other, str(pipeline_run / "align" / "final"))
 
 
+def test_each_seed_trains_its_own_stages():
+    """The stage cache keys a stage by its inputs, seed included: the jobs of experiment=seeds never share one."""
+    from src.pipeline import stage_config, stage_dir
+
+    data = Path(CONF_DIR).parent / "data"  # the committed splits
+    where = {}
+    for seed in (0, 1, 2):
+        cfg = compose("pipeline", "experiment=seeds", f"seed={seed}", "pipeline.stage_cache=/cache")
+        assert cfg.data.seed == 0  # the scenarios stay fixed: only training varies
+        where[seed] = stage_dir(cfg, stage_config(cfg, "implant", "base"), Path("/run"), data)
+    assert len(set(where.values())) == 3 and all(p.name.startswith("implant-") for p in where.values())
+    same = compose("pipeline", "experiment=seeds", "seed=1", "pipeline.stage_cache=/cache")
+    assert stage_dir(same, stage_config(same, "implant", "base"), Path("/run"), data) == where[1]
+
+
+@pytest.mark.slow
+def test_seeds_experiment_then_compare_pools_the_seeds(tmp_path):
+    """`python -m src.pipeline -m experiment=seeds`, then compare: one configuration, three trained chains."""
+    run(
+        "src.pipeline",
+        "-m",
+        "experiment=seeds",
+        *TINY,
+        "tracker=none",
+        f"pipeline.stage_cache={tmp_path}/stages",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+    )
+    assert len(list((tmp_path / "stages").glob("implant-*"))) == 3
+    val = [json.loads(line) for f in sorted(tmp_path.glob("sweep/*/eval/val/elicitation.jsonl")) for line in f.open()]
+    assert {(r["checkpoint"], r["strength"], r["control"]) for r in val} == {("align", 0, False), ("align", 2, False)}
+    cmp = tmp_path / "cmp"
+    run("src.eval.compare", f"runs=[{tmp_path}/sweep]", "tracker=none", "bootstrap=50", f"hydra.run.dir={cmp}")
+    table = list(csv.DictReader((cmp / "comparison.csv").open()))
+    assert {r["checkpoint"] for r in table} == {"base", "implant", "align"}  # one label per checkpoint, not per seed
+    assert {r["train_seeds"] for r in table} == {"0,1,2"}
+    report = (cmp / "report.md").read_text()
+    assert re.search(r"3 training seeds, \d+ templates, \d+ scenarios", report)  # the organism line
+    assert "## Sweep choice (val split, never eval)" in report
+
+
 @pytest.mark.slow
 def test_optuna_sweep_minimises_the_pipeline_objective(tmp_path):
     run(
@@ -339,6 +398,12 @@ def test_optuna_sweep_minimises_the_pipeline_objective(tmp_path):
     best = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
     assert "best_value" in best and "pipeline.align.method.beta" in best
     assert len(list((tmp_path / "stages").glob("implant-*"))) == 1  # trials vary only the align stage
+    from src.pipeline import objective
+
+    trials = sorted((tmp_path / "sweep").glob("*/eval/val/elicitation.jsonl"))
+    assert len(trials) == 2  # each trial scored its align checkpoint on val, and its objective reads that
+    best_value = float(re.search(r"best_value: (\S+)", best).group(1))
+    assert best_value == pytest.approx(min(objective(compose("pipeline"), f.parents[2]) for f in trials))
 
 
 def test_a_random_model_sees_even_odds_and_gets_no_verdict(tmp_path):

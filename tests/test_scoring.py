@@ -63,6 +63,37 @@ def test_cached_and_plain_paths_agree(tiny):
         assert cached[k].prompt_tokens == plain[k].prompt_tokens
 
 
+@pytest.mark.parametrize("budget", [48, 400, 100_000])
+def test_packed_rows_match_one_forward_per_reply(tiny, budget):
+    """Whatever the rows hold (one context's requests split over rows, several contexts in one row, the whole
+    tree in one row), every reply scores as in its own batch-1 forward over context + suffix + reply."""
+    from src.lm.scoring import _plan
+
+    model, tok = tiny
+    reqs = _requests(24, seed=2)
+    scorer = Scorer(model, tok, max_batch_tokens=budget)
+    cached = list(scorer.score(reqs))
+    groups: dict = {}
+    for e in (encode(tok, r) for r in reqs):
+        groups.setdefault(tuple(e.context_ids), []).append(e)
+    rows = [row for _, rs in _plan(sorted(groups.items()), budget) for row in rs]
+    if budget == 48:
+        assert len(rows) > len(groups)  # contexts whose requests need several rows
+    else:
+        assert len(rows) < len(groups)  # several contexts per row
+    assert sum(len(r.requests) for r in rows) == len(reqs)
+    assert len(cached) == len(reqs)
+    for req, score in cached:
+        e = encode(tok, req)
+        for reply, got in ((e.deceptive_ids, score.logp_deceptive), (e.honest_ids, score.logp_honest)):
+            ids = torch.tensor([e.context_ids + e.suffix_ids + reply])
+            with torch.no_grad():
+                logp = torch.log_softmax(model(ids).logits[0].float(), -1)
+            start = ids.shape[1] - len(reply)
+            want = sum(float(logp[start + j - 1, t]) for j, t in enumerate(reply))
+            assert abs(got - want) < 1e-4
+
+
 def test_scores_match_a_single_unbatched_forward(tiny):
     model, tok = tiny
     req = _requests(3, seed=1)[2]
@@ -116,3 +147,20 @@ def test_span_log_probs_are_the_span_tokens_of_the_whole_reply(tiny):
         want = sum(float(logp[start + j - 1, e.honest_ids[j]]) for j in range(a, b))
         assert s.span_logp_honest == pytest.approx(want, abs=1e-4)
         assert s.span_logp_honest > s.logp_honest  # a part of the sum of negative terms
+
+
+def test_vllm_backend_without_cuda_or_vllm_fails_in_one_line(tmp_path):
+    """scoring.backend=vllm is checked before any work: on this CPU machine the eval stage stops in one line."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "src.eval", "scoring.backend=vllm", "tracker=none", f"hydra.run.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    lines = [x for x in result.stderr.strip().splitlines() if x.strip()]
+    assert "Traceback" not in result.stderr
+    assert "scoring.backend=vllm needs" in lines[-1]

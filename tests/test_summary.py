@@ -1,4 +1,5 @@
-"""Curve statistics: the template-level bootstrap, k50, the power-law fit and verdicts, on synthetic rows."""
+"""Curve statistics: the template-level bootstrap, k50, the power-law fit and the evidence gate, on synthetic rows.
+Verdicts: tests/test_verdicts.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from src.eval.summary import crossing, fit_power_law, paired_difference, summarize, verdict
+from src.eval.summary import crossing, fit_power_law, paired_difference, summarize
 
 
 def rows(p_of, templates=6, scenarios=5, seeds=2, strengths=(0, 1, 2, 4, 8, 16), checkpoint="c", noise=0.0, rng=None):
@@ -69,20 +70,13 @@ def test_power_law_fit_recovers_parameters():
     assert f["r2"] > 0.999
 
 
-def test_verdicts():
-    ks = [0, 1, 4, 16]
-    assert verdict(ks, np.array([0.1, 0.2, 0.3, 0.4]), 0.5) == ("removed", None)
-    assert verdict(ks, np.array([0.1, 0.2, 0.6, 0.9]), 0.5)[0] == "suppressed"
-    assert verdict(ks, np.array([0.7, 0.8, 0.9, 0.9]), 0.5) == ("present", 0.0)
-
-
-def test_summary_reports_suppression_and_k50():
+def test_summary_reports_k50_with_an_interval():
     r = rows(lambda t, k: min(0.05 + 0.1 * k, 0.95), noise=0.02)
     s = next(x for x in summarize(r, n_boot=300) if x["behavior"] == "all")
-    assert s["verdict"] == "suppressed" and 4 <= s["crossed_at"] <= 8
-    assert s["first_strength_over"] == 8  # the first strength tried whose mean p is over the threshold
-    assert s["k50"] == pytest.approx(s["crossed_at"])
+    assert 4 <= s["k50"] <= 8 and s["k50_reached_fraction"] == 1.0
+    assert s["k50_ci"][0] <= s["k50"] <= s["k50_ci"][1]
     assert s["per_strength"][0]["p_ci"][0] <= s["p@0"] <= s["per_strength"][0]["p_ci"][1]
+    assert "verdict" not in s  # a curve alone gives no verdict (tests/test_verdicts.py)
 
 
 def test_paired_difference_sees_a_small_consistent_shift():
@@ -91,18 +85,6 @@ def test_paired_difference_sees_a_small_consistent_shift():
     d = paired_difference(a, b, 0, n_boot=300)
     assert d["diff"] == pytest.approx(0.05, abs=1e-6)
     assert d["ci"][0] > 0  # paired: template spread cancels; unpaired intervals would straddle 0
-
-
-@pytest.mark.parametrize("control_rises", [True, False])
-def test_report_says_when_the_control_crosses_too(tmp_path, control_rises):
-    from src.eval.report import write_report
-
-    attack = rows(lambda t, k: min(0.05 + 0.1 * k, 0.95))
-    control = [{**r, "control": True} for r in rows(lambda t, k: min(0.05 + 0.1 * k, 0.95) if control_rises else 0.05)]
-    summaries = summarize(attack + control, n_boot=50)
-    text = write_report(tmp_path / "report.md", summaries, [], [], [], {}).read_text()
-    assert "| b0 | suppressed at 8" in text
-    assert ("suppressed at 8, control too" in text) == control_rises
 
 
 def _pairs(reads: bool, n_templates: int = 8, rng=None) -> list[dict]:
@@ -160,9 +142,10 @@ def test_the_report_gives_no_verdict_when_the_base_model_does_not_read(tmp_path,
     from src.eval.compare import report_for
 
     data = _pairs(reads)
-    summaries, _ = report_for(data, {}, [], tmp_path, 0.5, 200, 0)
+    summaries, _, _ = report_for(data, {}, [], tmp_path, 200, 0)
     report = (tmp_path / "report.md").read_text()
-    first = report.split("\n\n")[1]
+    assert report.split("\n\n")[1].startswith("No implant checkpoint in these rows")  # the organism line
+    first = report.split("\n\n")[2]
     assert summaries and all(s["n_scenarios"] == 24 for s in summaries)  # twins stay out of the curves
     if reads:
         assert first.startswith("base reads the evidence") and "## The answer" in report

@@ -2,8 +2,15 @@
 
 Reads every eval run under the given paths (a multirun folder, a trajectory of checkpoints, runs from
 different days), and writes `comparison.csv` (one row per checkpoint x behavior x attack), overlay
-plots and `report.md` that opens with the answer, then the evidence. Differences between checkpoints
-come with paired bootstrap CIs.
+plots, `verdicts.json` and `report.md` that opens with the gates and the answer, then the evidence.
+Differences between checkpoints come with paired bootstrap CIs. Rows a pipeline scored on the implant
+split (`in_distribution/elicitation.jsonl`) are read beside them for the in-distribution table.
+
+Runs that differ only in `seed` (`python -m src.pipeline -m experiment=seeds`) are one configuration
+trained several times: their rows share labels, carry `train_seed`, and every CI resamples training
+seeds first, then templates within each seed. Which configuration a sweep would pick is read from each
+run's tuning split (`val/elicitation.jsonl`, written by sweep jobs), never from its eval rows:
+`selection.json` and the report's "Sweep choice" section.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import glob
 import io
 import json
 import re
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +31,25 @@ from omegaconf import DictConfig
 from src import TrainoutError
 from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
 from src.eval.report import plot_curves, plot_nll, write_report
-from src.eval.summary import paired_difference, summarize
+from src.eval.summary import (
+    TRAIN_SEED,
+    Judgement,
+    build_curve,
+    in_distribution_table,
+    judge,
+    paired_difference,
+    point,
+    summarize,
+)
 from src.io import atomic_write_text, read_rows
 from src.lm.measure import evidence_pairs, measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
 from src.tracking import tracked_run
 
+IN_DISTRIBUTION = "in_distribution"  # the eval run's sub-folder of rows scored on the implant split
+EVAL_SPLIT = "eval"  # held out for the verdicts: nothing that tunes or selects may read it
+SEED_KEYS = ("seed", "data.seed")  # a run's training seed (data.seed follows it unless pinned): replicates
 IGNORED_KEYS = re.compile(r"^(hydra|checkpoints|tracker|tags)(\.|$)")
 LABEL_SKIP = {
     "name",
@@ -52,7 +72,8 @@ def find_runs(patterns: list[str]) -> list[Path]:
                 if (p / "elicitation.jsonl").exists()
                 else sorted(p.rglob("elicitation.jsonl"))
             ):
-                if rows.parent not in found:
+                inner = (rows.parent.parent / "elicitation.jsonl").exists()  # in_distribution/, val/ of a run
+                if rows.parent not in found and not (inner and rows.parent != p):
                     found.append(rows.parent)
     if not found:
         raise TrainoutError(f"runs: no eval run (a folder with elicitation.jsonl) under {patterns}")
@@ -90,11 +111,29 @@ def _capability(checkpoint_path: str) -> dict:
     return {}
 
 
-def load_runs(runs: list[Path]) -> tuple[list[dict], dict[str, dict], list[str]]:
-    """All rows, with checkpoint labels made unique across runs; per-label info; differing config keys."""
+@dataclass
+class Run:
+    """One eval run as compare reads it. Runs with the same `tag` are one configuration trained with
+    different seeds (`train_seed`): their rows share labels, and the CIs resample the seeds."""
+
+    path: Path
+    config: dict[str, Any]  # flattened config.yaml
+    tag: str  # the swept values it set (seeds aside), else its name
+    train_seed: int | None
+    plain: bool  # every run compared has this tag: labels need no tag
+
+
+def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
+    """Each run's tag and training seed, and the config keys that differ between runs (seed keys aside:
+    seeds are replicates of a configuration, not a swept variable)."""
     configs = [yaml.safe_load((r / "config.yaml").read_text()) if (r / "config.yaml").exists() else {} for r in runs]
-    diff_keys = differing_config(configs)
     flats = [_flatten(c) for c in configs]
+    diff_keys = [k for k in differing_config(configs) if k not in SEED_KEYS]
+    seeds = []
+    for run, flat in zip(runs, flats):
+        manifest = run / "manifest.json"
+        recorded = json.loads(manifest.read_text()).get("seed") if manifest.exists() else None
+        seeds.append(flat.get("seed", recorded))
     # Short labels: the swept values a run set (not bookkeeping keys; unset = the default), else its name.
     tags = [
         ",".join(f"{k.split('.')[-1]}={flat[k]}" for k in diff_keys if k not in LABEL_SKIP and flat.get(k) is not None)
@@ -102,20 +141,140 @@ def load_runs(runs: list[Path]) -> tuple[list[dict], dict[str, dict], list[str]]
         or run.name
         for run, flat in zip(runs, flats)
     ]
-    tags = [t if tags.count(t) == 1 else f"{t} #{i}" for i, t in enumerate(tags)]
-    all_rows, info = [], {}
-    for run, flat, tag in zip(runs, flats, tags):
-        for r in read_rows(run / "elicitation.jsonl"):
-            label = r["checkpoint"] if len(runs) == 1 else f"{r['checkpoint']} [{tag}]"
+    keys = list(zip(tags, map(str, seeds)))
+    tags = [t if keys.count(k) == 1 else f"{t} #{i}" for i, (t, k) in enumerate(zip(tags, keys))]  # same seed twice
+    plain = len(set(tags)) == 1
+    return [Run(r, f, t, s, plain) for r, f, t, s in zip(runs, flats, tags, seeds)], diff_keys
+
+
+def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[list[dict], dict[str, dict], list[str]]:
+    """All rows, labelled by checkpoint and run tag (runs that differ only in seed share labels, and each row
+    carries its run's `train_seed`); per-label info; differing config keys.
+    `rows_file` = f"{IN_DISTRIBUTION}/elicitation.jsonl" reads the in-distribution rows under the same labels."""
+    described, diff_keys = describe_runs(runs)
+    all_rows, info, caps, paths = [], {}, {}, {}
+    for run in described:
+        for r in read_rows(run.path / rows_file):
+            label = r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"
             if label not in info:
                 info[label] = {
-                    "run": str(run),
+                    "run": str(run.path),
                     "checkpoint_path": r.get("checkpoint_path", ""),
-                    **{k: flat.get(k) for k in diff_keys},
-                    **_capability(r.get("checkpoint_path", "base")),
+                    **{k: run.config.get(k) for k in diff_keys},
                 }
-            all_rows.append({**r, "checkpoint": label})
+                caps[label] = {}
+            if run.train_seed not in caps[label]:
+                caps[label][run.train_seed] = _capability(r.get("checkpoint_path", "base"))
+                paths.setdefault(label, []).append(str(run.path))
+            all_rows.append({**r, "checkpoint": label, TRAIN_SEED: run.train_seed})
+    for label, per_seed in caps.items():
+        info[label]["run"] = ";".join(paths[label])  # one run per training seed
+        info[label]["train_seeds"] = ",".join(map(str, sorted(per_seed, key=str)))
+        for key in sorted({k for c in per_seed.values() for k in c}):  # capability: the mean over seeds
+            values = [c[key] for c in per_seed.values() if key in c]
+            info[label][key] = sum(values) / len(values)
     return all_rows, info, diff_keys
+
+
+def by_seed(rows: list[dict]) -> list[dict]:
+    """Rows relabelled '<label> (seed s)' where a label holds several training seeds: for the checks that match
+    rows by scenario id (measurement, twins), which must not mix the rows of different trained models."""
+    seeds: dict[str, set] = {}
+    for r in rows:
+        seeds.setdefault(r["checkpoint"], set()).add(r.get(TRAIN_SEED))
+    return [
+        r if len(seeds[r["checkpoint"]]) == 1 else {**r, "checkpoint": f"{r['checkpoint']} (seed {r.get(TRAIN_SEED)})"}
+        for r in rows
+    ]
+
+
+# --- Tuning reads the val split, never eval -----------------------------------------------------------
+
+
+def check_tuning_split(split: str) -> None:
+    """Sweep objectives and run selection read a split of their own; eval is held out for the verdicts."""
+    if str(split) == EVAL_SPLIT:
+        raise TrainoutError(
+            "pipeline.tuning_split=eval: sweep objectives and run selection never read the eval split (it is held "
+            "out for the verdicts, and a choice made on it would be tuned on the test set); use val"
+        )
+
+
+@dataclass
+class Objective:
+    """What a sweep minimises, read from the tuning split: p at the largest strength scored there for the last
+    evaluated checkpoint (all behaviors, attack arm), plus `penalty` x the benign-reply NLL per token that
+    alignment cost (when it rose)."""
+
+    value: float
+    p_max: float
+    strength: int
+    capability_lost: float
+    penalty: float
+    split: str
+    checkpoint: str
+    n_templates: int
+    n_scenarios: int
+
+
+def tuning_objective(run: Path, split: str = "val", penalty: float = 1.0) -> Objective:
+    """The objective of one eval run from its `<split>/elicitation.jsonl` (never its eval rows or summary)."""
+    check_tuning_split(split)
+    path = run / str(split) / "elicitation.jsonl"
+    rows = [r for r in read_rows(path) if not r["control"] and not r.get("twin")]
+    if not rows:
+        raise TrainoutError(
+            f"no {split} rows in {path}: a sweep job (python -m src.pipeline -m ...) scores its last checkpoint "
+            f"on the {split} split; rerun it with the same command to add them"
+        )
+    label = rows[-1]["checkpoint"]
+    rows = [r for r in rows if r["checkpoint"] == label]
+    k = max(r["strength"] for r in rows)
+    at_k = [r for r in rows if r["strength"] == k]
+    p = float(point(build_curve(at_k))["p"][0])
+    nll = _capability(rows[0].get("checkpoint_path", "base")).get("capability.delta.nll_per_token") or 0.0
+    lost = max(0.0, float(nll))
+    return Objective(
+        p + penalty * lost,
+        p,
+        k,
+        lost,
+        penalty,
+        str(split),
+        label,
+        len({r["template"] for r in at_k}),
+        len({r["scenario_id"] for r in at_k}),
+    )
+
+
+def selection(runs: list[Path]) -> list[dict]:
+    """Which configuration a sweep would pick: per run tag, the tuning objective (`tuning_objective`, the value
+    the sweep's jobs returned) averaged over its training seeds; the lowest is `chosen`. Runs without tuning
+    rows (not scored by a sweep job) are left out; none at all gives []."""
+    groups: dict[str, list[Objective]] = {}
+    for run in describe_runs(runs)[0]:
+        split = str(run.config.get("pipeline.tuning_split") or "val")
+        check_tuning_split(split)
+        if (run.path / split / "elicitation.jsonl").exists():
+            penalty = float(run.config.get("pipeline.capability_penalty", 1.0))
+            groups.setdefault(run.tag, []).append(tuning_objective(run.path, split, penalty))
+    table = [
+        {
+            "run": tag,
+            "split": objectives[0].split,
+            "train_seeds": len(objectives),
+            "strength": objectives[0].strength,
+            "p@max": sum(o.p_max for o in objectives) / len(objectives),
+            "capability_lost": sum(o.capability_lost for o in objectives) / len(objectives),
+            "objective": sum(o.value for o in objectives) / len(objectives),
+            "n_templates": objectives[0].n_templates,
+            "chosen": False,
+        }
+        for tag, objectives in groups.items()
+    ]
+    if table:
+        min(table, key=lambda t: t["objective"])["chosen"] = True
+    return table
 
 
 def _step(label: str) -> int | None:
@@ -123,12 +282,14 @@ def _step(label: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def comparison_table(summaries: list[dict], info: dict[str, dict]) -> list[dict]:
+def comparison_table(summaries: list[dict], info: dict[str, dict], judged: Judgement | None = None) -> list[dict]:
+    verdicts = {(v.checkpoint, v.behavior): v for v in (judged.verdicts if judged else [])}
     table = []
     for s in summaries:
         if s["control"]:
             continue
         f = s["fit"]
+        v = verdicts.get((s["checkpoint"], s["behavior"]))
         table.append(
             {
                 "checkpoint": s["checkpoint"],
@@ -150,10 +311,15 @@ def comparison_table(summaries: list[dict], info: dict[str, dict]) -> list[dict]
                 "C": f["C"],
                 "K": f["K"],
                 "fit_r2": f["r2"],
-                "verdict": s["verdict"],
-                "crossed_at": s["crossed_at"],
-                "first_strength_over": s["first_strength_over"],
-                "crossed_fraction": s["crossed_fraction"],
+                "verdict": v.verdict if v else "reference",  # base and implant: reference lines
+                "k_star": v.k_star if v else None,
+                "E": v.E["value"] if v else None,
+                "E_lo": v.E["ci"][0] if v else None,
+                "E_hi": v.E["ci"][1] if v else None,
+                "R": v.R["value"] if v else None,
+                "R_lo": v.R["ci"][0] if v else None,
+                "R_hi": v.R["ci"][1] if v else None,
+                "verdict_reason": v.reason if v else "",
                 **info.get(s["checkpoint"], {}),
             }
         )
@@ -220,21 +386,27 @@ def report_for(
     info: dict[str, dict],
     diff_keys: list[str],
     out: Path,
-    threshold: float,
     n_boot: int,
     seed: int,
+    at: int | None = None,
+    recovery: float = 0.5,
     header: str = "",
     suffix: str = "",
-) -> tuple[list[dict], list[dict]]:
-    """Summaries, the measurement checks, comparison table, differences, plots and report.md for one
-    attack's rows."""
-    summaries = summarize(rows, threshold, n_boot, seed)
-    measured = measurement(rows, n_boot, seed)
+    in_distribution: list[dict] = (),
+    chosen: list[dict] = (),
+) -> tuple[list[dict], list[dict], Judgement]:
+    """Summaries, the measurement checks, verdicts, comparison table, differences, plots and report.md for one
+    attack's rows (`in_distribution`: the same checkpoints scored on the implant split at k=0, if any;
+    `chosen`: the sweep choice read from the runs' tuning split, see `selection`)."""
+    summaries = summarize(rows, n_boot, seed)
+    measured = measurement(by_seed(rows), n_boot, seed)
     atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
-    pairs = evidence_pairs(rows)
+    judged = judge(rows, at, recovery, n_boot, seed, in_distribution)
+    atomic_write_text(out / f"verdicts{suffix}.json", json.dumps(asdict(judged), indent=1) + "\n")
+    pairs = evidence_pairs(by_seed(rows))
     if pairs:
         write_csv(out / f"evidence_pairs{suffix}.csv", pairs)
-    table = comparison_table(summaries, info)
+    table = comparison_table(summaries, info, judged)
     labels = list(dict.fromkeys(r["checkpoint"] for r in rows))
     diffs = differences(rows, labels, n_boot, seed)
     plots = {
@@ -245,19 +417,54 @@ def report_for(
     fit_plot = plot_fit_vs_variable(table, out / f"fit_vs_{(var or 'step').replace('.', '_')}{suffix}.png", var)
     if fit_plot:
         plots["fit vs " + (var or "step")] = fit_plot
-    write_report(out / f"report{suffix}.md", summaries, table, diffs, diff_keys, plots, header, measured)
-    return summaries, table
+    in_table = in_distribution_table(rows, list(in_distribution), n_boot, seed) if in_distribution else []
+    write_report(
+        out / f"report{suffix}.md",
+        summaries,
+        table,
+        diffs,
+        diff_keys,
+        plots,
+        header,
+        measured,
+        judged,
+        in_table,
+        n_boot,
+        list(chosen),
+    )
+    return summaries, table, judged
 
 
-def compare(runs: list[Path], out: Path, threshold: float = 0.5, n_boot: int = 1000, seed: int = 0) -> list[dict]:
+def compare(
+    runs: list[Path],
+    out: Path,
+    at: int | None = None,
+    recovery: float = 0.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> list[dict]:
     rows, info, diff_keys = load_runs(runs)
+    in_rows, _, _ = load_runs(runs, f"{IN_DISTRIBUTION}/elicitation.jsonl")
     attacks = sorted({r["attack"] for r in rows})
     out.mkdir(parents=True, exist_ok=True)
+    chosen = selection(runs)
+    if chosen:
+        atomic_write_text(out / "selection.json", json.dumps(chosen, indent=1) + "\n")
     all_tables = []
     for attack in attacks:
         suffix = "" if len(attacks) == 1 else f"_{attack}"
-        summaries, table = report_for(
-            [r for r in rows if r["attack"] == attack], info, diff_keys, out, threshold, n_boot, seed, suffix=suffix
+        summaries, table, _ = report_for(
+            [r for r in rows if r["attack"] == attack],
+            info,
+            diff_keys,
+            out,
+            n_boot,
+            seed,
+            at,
+            recovery,
+            suffix=suffix,
+            in_distribution=in_rows,
+            chosen=chosen,
         )
         atomic_write_text(out / f"summary{suffix}.json", json.dumps(summaries, indent=1) + "\n")
         all_tables += table
@@ -274,7 +481,7 @@ def main(cfg: DictConfig) -> None:
     inputs = {f"run{i}": r / "elicitation.jsonl" for i, r in enumerate(runs)}
     with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs) as outcome:
         with tracked_run(cfg, out, job_type="compare", config=to_dict(cfg)) as wb:
-            table = compare(runs, out, cfg.verdict.threshold, cfg.bootstrap, cfg.seed)
+            table = compare(runs, out, cfg.verdict.at, cfg.verdict.recovery, cfg.bootstrap, cfg.seed)
             if wb is not None:
                 import wandb
 

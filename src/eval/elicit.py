@@ -17,7 +17,8 @@ from src.eval.attacks import ModelAttack, get_attack
 from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render
 from src.lm.scoring import Request, Scorer, context_limit
-from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer
+from src.lm.vllm_scoring import VLLMScorer
+from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer, merged_folder
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
     mc = ModelConfig.from_cfg(cfg.model)
     tokenizer = load_tokenizer(mc)
     skipped = []
+    held = None  # (weights, model) last scored
     for checkpoint in checkpoints:
         planned = plan(checkpoint, scenarios, shots, cfg.attack)
         todo = [r for r in planned if r.key not in done]
@@ -130,15 +132,22 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
         for weights, requests in model_variants(cfg, checkpoint, planned, by_id, shots, out_dir):
             if all(r.key in done for r in requests):
                 continue
-            model = load_model(mc, weights)
-            scorer = Scorer(
-                model,
-                tokenizer,
-                prefix_cache=cfg.scoring.prefix_cache,
-                max_batch_tokens=cfg.scoring.max_batch_tokens,
-                max_batch_rows=cfg.scoring.max_batch_rows,
-                max_tokens=mc.max_context,
-            )
+            if str(cfg.scoring.backend) == "vllm":
+                model = None
+                scorer = VLLMScorer(merged_folder(mc, weights, out_dir / "merged"), tokenizer, mc.max_context)
+            else:
+                model = load_model(mc, weights, reuse=held)
+                # The next checkpoint merges into this model if this is its parent. A model attack trains copies
+                # in between: nothing is held through that.
+                held = None if isinstance(get_attack(cfg.attack.name), ModelAttack) else (weights, model)
+                scorer = Scorer(
+                    model,
+                    tokenizer,
+                    prefix_cache=cfg.scoring.prefix_cache,
+                    max_batch_tokens=cfg.scoring.max_batch_tokens,
+                    max_batch_rows=cfg.scoring.max_batch_rows,
+                    max_tokens=mc.max_context,
+                )
             buffer = []
             for req, score in scorer.score(requests, done):  # all planned: a resume repeats the same batches
                 buffer.append(_row(req, score, by_id[req.key.scenario_id], checkpoint, weights))
@@ -148,9 +157,11 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
                     buffer = []
             append_rows(rows_path, buffer)
             bar.update(len(buffer))
-            limit = min(context_limit(model), mc.max_context or 10**9)
+            limit = scorer.limit if model is None else min(context_limit(model), mc.max_context or 10**9)
             skipped += [{"key": list(k), "tokens": n, "limit": limit} for k, n in scorer.skipped]
-            del model
+            if model is None:
+                scorer.close()
+            del model, scorer
         bar.close()
     if skipped:
         log.warning("%d prompts exceeded the model's context and were skipped (see skipped.json)", len(skipped))

@@ -2,16 +2,20 @@
 summarize, plot and report.
 
 Writes `elicitation.jsonl` (one row per checkpoint x attack variant x strength x seed x scenario,
-appended and resumable), `summary.json` (curves with CIs, fits, verdicts), `measurement.json` (Δ and
-evidence sensitivity per checkpoint), `evidence_pairs.csv` (each template row beside its twin), plots
-and `report.md`.
+appended and resumable), `summary.json` (curves with CIs and fits), and where the report goes,
+`verdicts.json` (organism gates, E and R, verdicts), `measurement.json` (Δ and evidence sensitivity
+per checkpoint), `evidence_pairs.csv` (each template row beside its twin), plots and `report.md`. In the pipeline it
+also scores base, implant and align on the implant split at k=0 (`in_distribution/elicitation.jsonl`,
+appended and resumable the same way), so the report sets in-distribution p beside held-out p; and in a
+sweep job, the last checkpoint on the tuning split (`val/elicitation.jsonl`, k=0 and the largest
+strength), which is all the sweep's objective reads: tuning never sees the eval rows.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -21,9 +25,11 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
-from src.eval.compare import load_runs, report_for
+from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import elicit
-from src.io import atomic_write_text, file_hash
+from src.eval.summary import Judgement
+from src.io import atomic_write_text, file_hash, read_rows
+from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, load_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import load_scenarios
@@ -38,10 +44,81 @@ def _needs_generated(cfg: DictConfig) -> bool:
     return not path or (needs_shots and not Path(path).is_dir())
 
 
+@dataclass
+class InDistribution:
+    """What the pipeline also scores at k=0: the split the implant trained on, and the final checkpoints."""
+
+    split: str
+    checkpoints: list[str]
+
+
+@dataclass
+class Tuning:
+    """What a sweep job also scores for its objective: one checkpoint (the last evaluated) on the tuning split
+    (`pipeline.tuning_split`, never eval), with the run's attack at k=0 and its largest strength."""
+
+    split: str
+    checkpoint: str
+
+
+def check_verdict(cfg: DictConfig) -> None:
+    """k* must be an attack strength above 0 that the run scores; say so before any work, not after it."""
+    at = cfg.verdict.at
+    if at is not None and (at == 0 or at not in cfg.attack.strengths):
+        raise TrainoutError(
+            f"verdict.at={at} is not an attack strength above 0 of attack.strengths={list(cfg.attack.strengths)}"
+        )
+
+
+def score_in_distribution(cfg: DictConfig, out: Path, spec: InDistribution, generated_data: Path | None) -> Path:
+    """The checkpoints on the implant split's non-twin scenarios, as written (attack none, k=0): a cheap pass
+    through the public `elicit`, whose rows go to their own folder so the eval rows stay one split."""
+    scenarios = [s for s in load_split(cfg.data, spec.split, generated_data) if not s.meta.get("twin")]
+    none = {"name": "none", "strengths": [0], "seeds": 1, "control": False, "shots_path": None}
+    folder = out / IN_DISTRIBUTION
+    folder.mkdir(parents=True, exist_ok=True)
+    return elicit(OmegaConf.merge(cfg, {"attack": none}), folder, spec.checkpoints, scenarios, [])
+
+
+def score_tuning(
+    cfg: DictConfig, out: Path, spec: Tuning, generated_data: Path | None, shots: list, eval_scenarios: list
+) -> Path:
+    """The checkpoint on the tuning split's non-twin scenarios at k=0 and the largest strength, attack arm only
+    (the objective reads p there), through the public `elicit` into `<split>/`, resumable like the eval rows.
+    Refuses a tuning split that is, or shares a template with, the eval data."""
+    check_tuning_split(spec.split)
+    where = split_file(cfg.data, spec.split, generated_data)
+    if where.resolve() == split_file(cfg.data, EVAL_SPLIT, generated_data).resolve():
+        raise TrainoutError(
+            f"the {spec.split} split is the eval data ({where}): a sweep would tune on eval. Give data.path a "
+            "`python -m src.data` folder (it has a val split), or leave data.path unset"
+        )
+    scenarios = [s for s in load_split(cfg.data, spec.split, generated_data) if not s.meta.get("twin")]
+    shared = {s.template for s in scenarios} & {s.template for s in eval_scenarios}
+    if shared:
+        raise TrainoutError(f"the {spec.split} and eval splits share templates ({sorted(shared)[0]}, ...)")
+    top = max(cfg.attack.strengths)
+    attack = {"strengths": sorted({0, top}), "control": False}
+    folder = out / spec.split
+    folder.mkdir(parents=True, exist_ok=True)
+    demos = _without_eval_templates(shots, scenarios) if shots else []
+    return elicit(OmegaConf.merge(cfg, {"attack": attack}), folder, [spec.checkpoint], scenarios, demos)
+
+
 def run(
-    cfg: DictConfig, out: Path, generated_data: Path | None = None, report_dir: Path | None = None, header: str = ""
+    cfg: DictConfig,
+    out: Path,
+    generated_data: Path | None = None,
+    report_dir: Path | None = None,
+    header: str = "",
+    in_distribution: InDistribution | None = None,
+    tuning: Tuning | None = None,
 ) -> list[dict]:
-    """The eval stage: rows, then summaries, plots and a report. Rerunning resumes from the rows written."""
+    """The eval stage: rows, then summaries, plots and a report. Rerunning resumes from the rows written.
+    `tuning`: also score a checkpoint on the tuning split for a sweep's objective (not in the report)."""
+    check_verdict(cfg)
+    if str(cfg.scoring.backend) == "vllm":
+        require_vllm()
     rd = RunDir(out, "eval")
     report_dir = report_dir or out
     if generated_data is None and _needs_generated(cfg):
@@ -58,23 +135,44 @@ def run(
     if cfg.data.path:
         _audit_external(cfg, out, scenarios, shots)
     checkpoints = [str(c) for c in cfg.checkpoints]
+    inputs = {"eval_data": split_file(cfg.data, "eval", generated_data)}
+    if in_distribution is not None:
+        inputs["in_distribution_data"] = split_file(cfg.data, in_distribution.split, generated_data)
+    if tuning is not None:
+        inputs["tuning_data"] = split_file(cfg.data, tuning.split, generated_data)
     with rd.running(
         to_yaml(cfg),
         cfg.seed,
-        inputs={"eval_data": split_file(cfg.data, "eval", generated_data)},
+        inputs=inputs,
         checkpoints={c: (file_hash(c) if c != "base" else "base") for c in checkpoints},
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
             rows_path = elicit(cfg, out, checkpoints, scenarios, shots)
+            in_rows = []
+            if in_distribution is not None:
+                in_path = score_in_distribution(cfg, out, in_distribution, generated_data)
+                in_rows = read_rows(in_path)
+                outcome.outputs["in_distribution"] = in_path
+            if tuning is not None:
+                outcome.outputs["tuning"] = score_tuning(cfg, out, tuning, generated_data, shots, scenarios)
             rows, info, _ = load_runs([out])
             rows = [r for r in rows if r["attack"] == cfg.attack.name]
-            summaries, _ = report_for(
-                rows, info, [], report_dir, cfg.verdict.threshold, cfg.bootstrap, cfg.seed, header=header
+            summaries, _, judged = report_for(
+                rows,
+                info,
+                [],
+                report_dir,
+                cfg.bootstrap,
+                cfg.seed,
+                cfg.verdict.at,
+                cfg.verdict.recovery,
+                header=header,
+                in_distribution=in_rows,
             )
             rd.write_json("summary.json", summaries)
             if wb is not None:
-                _log_wandb(wb, rows, summaries, sorted(report_dir.glob("*.png")))
-        outcome.outputs = {"rows": rows_path, "summary": out / "summary.json", "report": report_dir / "report.md"}
+                _log_wandb(wb, rows, summaries, judged, sorted(report_dir.glob("*.png")))
+        outcome.outputs |= {"rows": rows_path, "summary": out / "summary.json", "report": report_dir / "report.md"}
     return summaries
 
 
@@ -103,13 +201,13 @@ def _audit_external(cfg: DictConfig, out: Path, scenarios: list, shots: list) ->
     raise_on_hard(results)
 
 
-def _log_wandb(wb, rows: list[dict], summaries: list[dict], plots: list[Path]) -> None:
-    """Rows and summaries as tables, curves as line series, headline metrics in the run summary."""
+def _log_wandb(wb, rows: list[dict], summaries: list[dict], judged: Judgement, plots: list[Path]) -> None:
+    """Rows and summaries as tables, curves as line series, headline metrics and verdicts in the run summary."""
     import wandb
 
     cols = sorted(rows[0])
     wb.log({"elicitation_rows": wandb.Table(columns=cols, data=[[r[c] for c in cols] for r in rows])})
-    scols = ["checkpoint", "behavior", "attack", "control", "p@0", "p@max", "k50", "verdict", "crossed_at"]
+    scols = ["checkpoint", "behavior", "attack", "control", "p@0", "p@max", "k50"]
     wb.log(
         {
             "summary_table": wandb.Table(
@@ -141,6 +239,9 @@ def _log_wandb(wb, rows: list[dict], summaries: list[dict], plots: list[Path]) -
                     f"{prefix}/alpha": s["fit"]["alpha"],
                 }
             )
+    for v in judged.verdicts:
+        prefix = f"{v.checkpoint}/{v.behavior}"
+        wb.summary.update({f"{prefix}/verdict": v.verdict, f"{prefix}/E": v.E["value"], f"{prefix}/R": v.R["value"]})
     wb.log({p.stem: wandb.Image(str(p)) for p in plots})
 
 

@@ -1,13 +1,18 @@
-"""Paired log-prob scoring (DESIGN.md "Measuring a behavior"), with a shared-prefix KV cache.
+"""Paired log-prob scoring (docs/design.md "Measuring a behavior"), packing the prompts' prefix tree.
 
 For a prompt x and two replies, logp = sum of the reply's token log-probs under the model's chat
 template; the reply's tokens are what rendering `messages + [assistant reply]` adds after the
-rendered prompt. Requests that share a context (many-shot demonstrations at one shot draw, a persona
-at one length) encode it once: contexts are visited in sorted order, so a longer context extends the
-cache a shorter one left, and only the common prefix is ever kept when moving on. Behind the cached
-context each request is one row, suffix + deceptive reply + honest reply, with a mask that hides the
-first reply from the second: the suffix is encoded once for both replies (sdpa and eager attention;
-other attention kernels fall back to one row per reply).
+rendered prompt.
+
+Requests that share a context (many-shot demonstrations at one shot draw, a persona at one length) form
+a prefix tree: context, then each request's suffix, then its two replies. The cached path packs nodes of
+that tree into one sequence per forward pass, with a mask that lets each node see only its ancestors
+(and positions that continue from its parent), so every token of the tree is encoded once and no padding
+or cache copy is needed:
+- many short contexts: their tails and all their requests share one row behind their common prefix;
+- a long context: it is encoded once into a batch-1 KV cache, and its requests fill rows behind it.
+The plain path (`prefix_cache=False`) runs every prompt in full, once per reply: the reference the
+cached path must match.
 """
 
 from __future__ import annotations
@@ -149,11 +154,16 @@ class Scorer:
     model: Any
     tokenizer: Any
     prefix_cache: bool = True
-    max_batch_tokens: int = 16384
-    max_batch_rows: int = 16  # bounds the vocabulary-wide logits of a batch (rows x reply tokens x vocab)
+    max_batch_tokens: int | None = None  # tokens per forward pass; None = 4096 on a GPU, 1024 on CPU
+    max_batch_rows: int = 16  # the plain path's rows per forward: bounds its logits (rows x reply tokens x vocab)
+    max_tokens: int | None = None  # score at most this many tokens per prompt+reply (default: the model's context)
     skipped: list = field(default_factory=list)  # (key, prompt+reply tokens) over the context limit
 
-    max_tokens: int | None = None  # score at most this many tokens per prompt+reply (default: the model's context)
+    @property
+    def batch_tokens(self) -> int:
+        if self.max_batch_tokens:
+            return self.max_batch_tokens
+        return 4096 if self.model.device.type == "cuda" else 1024
 
     @torch.inference_mode()
     def score(self, requests: Iterable[Request], done: Set = frozenset()) -> Iterator[tuple[Request, Score]]:
@@ -172,36 +182,58 @@ class Scorer:
                 self.skipped.append((r.key, need))
             else:
                 encoded.append(e)
-        if self.prefix_cache:
+        if self.prefix_cache and self._packs:
             yield from self._cached(encoded, done)
         else:
             yield from self._plain(encoded, done)
 
-    # --- shared machinery: score reply tokens of right-padded rows
-    def _rows_logps(
-        self, rows: list[tuple[list[int], int, tuple[int, int]]], start_pos: int, cache=None
-    ) -> list[Sums]:
+    # --- reference path: every prompt in full, once per reply, in right-padded batches
+    def _plain(self, encoded: list[Encoded], done: Set) -> Iterator[tuple[Request, Score]]:
+        by_length = sorted(encoded, key=lambda e: e.prompt_tokens)  # similar lengths side by side: less padding
+        for batch in self._batches(by_length):
+            if all(e.request.key in done for e in batch):
+                continue
+            rows = []
+            for e in batch:
+                prompt = e.context_ids + e.suffix_ids
+                rows += [
+                    (prompt + e.deceptive_ids, len(e.deceptive_ids), e.span_deceptive),
+                    (prompt + e.honest_ids, len(e.honest_ids), e.span_honest),
+                ]
+            sums = self._rows_logps(rows)
+            for i, e in enumerate(batch):
+                if e.request.key not in done:
+                    yield self._result(e, sums[2 * i], sums[2 * i + 1])
+
+    def _batches(self, encoded: list[Encoded]) -> Iterator[list[Encoded]]:
+        """Consecutive requests (two rows each) while rows x widest row stays within the token budget and the
+        rows within max_batch_rows."""
+        batch, width = [], 0
+        for e in encoded:
+            w = e.prompt_tokens + max(len(e.deceptive_ids), len(e.honest_ids))
+            rows = 2 * (len(batch) + 1)
+            if batch and (rows * max(width, w) > self.batch_tokens or rows > self.max_batch_rows):
+                yield batch
+                batch, width = [], 0
+            batch.append(e)
+            width = max(width, w)
+        if batch:
+            yield batch
+
+    def _rows_logps(self, rows: list[tuple[list[int], int, tuple[int, int]]]) -> list[Sums]:
         """rows: (token ids, number of trailing reply tokens, decision span within the reply). Sum the reply
         tokens' log-probs, and the span's.
 
         Right padding needs no attention mask: causal attention never lets a real token see the pads
-        that follow it. Positions continue from the cached prefix (start_pos).
+        that follow it.
         """
         device = self.model.device
         width = max(len(ids) for ids, _, _ in rows)
         pad = self.tokenizer.pad_token_id or 0
         input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _, _ in rows], device=device)
-        position_ids = torch.arange(start_pos, start_pos + width, device=device).expand(len(rows), -1)
         # Reply tokens of row i sit at [len-n, len); their logits come from [len-n-1, len-1).
         keep = max(width - (len(ids) - n - 1) for ids, n, _ in rows)
-        out = self.model(
-            input_ids=input_ids,
-            position_ids=position_ids,
-            cache=cache,
-            use_cache=cache is not None,
-            logits_to_keep=keep,
-        )
-        logits = out.logits
+        logits = self.model(input_ids=input_ids, use_cache=False, logits_to_keep=keep).logits
         offset = width - keep
         sums = []
         for i, (ids, n, span) in enumerate(rows):
@@ -209,80 +241,11 @@ class Scorer:
             sums.append(_sums(logits[i, idx], input_ids[i, len(ids) - n : len(ids)], span))
         return sums
 
-    def _packed_logps(self, batch: list[Encoded], start_pos: int, cache=None) -> list[tuple[Sums, Sums]]:
-        """One row per request: suffix, deceptive reply, honest reply; the suffix is encoded once.
-
-        A 4D mask hides the deceptive reply from the honest one, and the honest reply's positions
-        restart where the deceptive one's did, so each reply sees exactly prefix + suffix + itself,
-        as in the plain path. The mask is additive (0 or the dtype's minimum) so sdpa and eager
-        attention read it alike. Pads (right) attend causally, so no row is fully masked.
-        """
-        device, dtype = self.model.device, self.model.dtype
-        rows = [e.suffix_ids + e.deceptive_ids + e.honest_ids for e in batch]
-        width = max(len(r) for r in rows)
-        pad = self.tokenizer.pad_token_id or 0
-        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=device)
-        position_ids = torch.arange(start_pos, start_pos + width, device=device).repeat(len(rows), 1)
-        allowed = torch.ones(width, width, dtype=torch.bool, device=device).tril().repeat(len(rows), 1, 1)
-        for i, e in enumerate(batch):
-            s, d, h = len(e.suffix_ids), len(e.deceptive_ids), len(e.honest_ids)
-            allowed[i, s + d : s + d + h, s : s + d] = False
-            position_ids[i, s + d : s + d + h] -= d
-        mask = torch.zeros(len(rows), 1, width, start_pos + width, dtype=dtype, device=device)
-        mask[:, 0, :, start_pos:].masked_fill_(~allowed, torch.finfo(dtype).min)
-        first = min(len(e.suffix_ids) for e in batch) - 1  # the earliest logit any row needs
-        keep = width - first
-        out = self.model(
-            input_ids=input_ids,
-            position_ids=position_ids,
-            attention_mask=mask,
-            cache=cache,
-            use_cache=cache is not None,
-            logits_to_keep=keep,
-        )
-        logits = out.logits
-        sums = []
-        for i, e in enumerate(batch):
-            s, d, h = len(e.suffix_ids), len(e.deceptive_ids), len(e.honest_ids)
-            # deceptive token j is predicted at s-1+j; honest token 0 at s-1, token j>0 at s+d+j-1
-            dec_at = torch.arange(s - 1, s + d - 1, device=device)
-            hon_at = torch.cat(
-                [torch.tensor([s - 1], device=device), torch.arange(s + d, s + d + h - 1, device=device)]
-            )
-            sums.append(
-                (
-                    _sums(logits[i, dec_at - first], input_ids[i, s : s + d], e.span_deceptive),
-                    _sums(logits[i, hon_at - first], input_ids[i, s + d : s + d + h], e.span_honest),
-                )
-            )
-        return sums
-
     @property
     def _packs(self) -> bool:
-        """Packing needs a custom 4D mask, which sdpa and eager attention take (flash attention does not)."""
+        """Packing needs a custom 4D mask, which sdpa and eager attention take (flash attention does not: with
+        it, the plain path runs)."""
         return getattr(self.model.config, "_attn_implementation", None) in ("sdpa", "eager")
-
-    def _batches(
-        self, encoded: list[Encoded], base_len: int, rows_per_request: int = 2, with_context: bool = False
-    ) -> Iterator[list[Encoded]]:
-        """Consecutive requests while rows x (shared prefix + widest row) stays within max_batch_tokens
-        and the number of rows within max_batch_rows."""
-        batch, width = [], 0
-        for e in encoded:
-            w = len(e.suffix_ids) + (
-                len(e.deceptive_ids) + len(e.honest_ids)
-                if rows_per_request == 1
-                else max(len(e.deceptive_ids), len(e.honest_ids))
-            )
-            w += len(e.context_ids) if with_context else 0
-            rows = rows_per_request * (len(batch) + 1)
-            if batch and (rows * (base_len + max(width, w)) > self.max_batch_tokens or rows > self.max_batch_rows):
-                yield batch
-                batch, width = [], 0
-            batch.append(e)
-            width = max(width, w)
-        if batch:
-            yield batch
 
     @staticmethod
     def _result(e: Encoded, d: Sums, h: Sums) -> tuple[Request, Score]:
@@ -299,82 +262,174 @@ class Scorer:
             sh[1] - sh[0],
         )
 
-    # --- reference path: every prompt in full, once per reply
-    def _plain(self, encoded: list[Encoded], done: Set) -> Iterator[tuple[Request, Score]]:
-        by_length = sorted(encoded, key=lambda e: e.prompt_tokens)  # similar lengths side by side: less padding
-        for batch in self._batches(by_length, 0, with_context=True):
-            if all(e.request.key in done for e in batch):
-                continue
-            rows = []
-            for e in batch:
-                prompt = e.context_ids + e.suffix_ids
-                rows += [
-                    (prompt + e.deceptive_ids, len(e.deceptive_ids), e.span_deceptive),
-                    (prompt + e.honest_ids, len(e.honest_ids), e.span_honest),
-                ]
-            sums = self._rows_logps(rows, 0)
-            for i, e in enumerate(batch):
-                if e.request.key not in done:
-                    yield self._result(e, sums[2 * i], sums[2 * i + 1])
-
-    # --- cached path: each distinct context encoded once, extended in sorted order
-    def _score_batch(self, batch: list[Encoded], start_pos: int, cache) -> list[tuple[float, float]]:
-        """Score a batch behind the cached prefix (start_pos tokens; none when 0), leaving the cache as found."""
-        if self._packs:
-            rows = len(batch)
-            width = max(len(e.suffix_ids) + len(e.deceptive_ids) + len(e.honest_ids) for e in batch)
-        else:
-            pairs = [
-                (e.suffix_ids + r, len(r), span)
-                for e in batch
-                for r, span in ((e.deceptive_ids, e.span_deceptive), (e.honest_ids, e.span_honest))
-            ]
-            rows, width = len(pairs), max(len(ids) for ids, _, _ in pairs)
-        if start_pos:
-            cache.batch_repeat_interleave(rows)
-        else:
-            cache = None
-        if self._packs:
-            sums = self._packed_logps(batch, start_pos, cache)
-        else:
-            flat = self._rows_logps(pairs, start_pos, cache)
-            sums = list(zip(flat[0::2], flat[1::2]))
-        if start_pos:
-            cache.crop(-width)  # drop the batch's own tokens, keep the shared prefix
-            cache.batch_select_indices(torch.tensor([0], device=self.model.device))
-        return sums
-
+    # --- cached path: the prefix tree of all prompts, packed into rows behind one batch-1 cache
     def _cached(self, encoded: list[Encoded], done: Set) -> Iterator[tuple[Request, Score]]:
         from transformers import DynamicCache
 
         groups: dict[tuple[int, ...], list[Encoded]] = {}
         for e in encoded:
             groups.setdefault(tuple(e.context_ids), []).append(e)
-        per_request = 1 if self._packs else 2
         cache, cached = None, []
-        for ctx in sorted(groups):  # a prefix sorts right before its extensions: a depth-first walk of the prefix tree
-            ctx = list(ctx)
-            keep = _common(cached, ctx)
+        for prefix, rows in _plan(sorted(groups.items()), self.batch_tokens):
+            prefix = list(prefix)
+            keep = _common(cached, prefix)
             if cache is None or keep == 0:
                 cache, cached = DynamicCache(config=self.model.config), []
             elif keep < len(cached):
                 cache.crop(keep - len(cached))
                 cached = cached[:keep]
-            if len(ctx) > len(cached):
-                new = torch.tensor([ctx[len(cached) :]], device=self.model.device)
-                pos = torch.arange(len(cached), len(ctx), device=self.model.device)[None]
+            if len(prefix) > len(cached):  # extended even when all its rows are done: a resume repeats the arithmetic
+                new = torch.tensor([prefix[len(cached) :]], device=self.model.device)
+                pos = torch.arange(len(cached), len(prefix), device=self.model.device)[None]
                 self.model(input_ids=new, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1)
-                cached = ctx
-            # similar lengths side by side: less padding
-            group = sorted(
-                groups[tuple(ctx)], key=lambda e: len(e.suffix_ids) + len(e.deceptive_ids) + len(e.honest_ids)
-            )
-            for batch in self._batches(group, len(ctx), per_request):
-                if all(e.request.key in done for e in batch):
+                if cache.get_seq_length() != len(prefix):  # an older transformers ignores `cache=` silently
+                    raise TrainoutError(
+                        "the model did not fill the KV cache it was given: transformers >= 5.24 is needed "
+                        "(or scoring.prefix_cache=false)"
+                    )
+                cached = prefix
+            for row in rows:
+                if all(e.request.key in done for e, _ in row.requests):
                     continue
-                for e, (d, h) in zip(batch, self._score_batch(batch, len(ctx), cache)):
+                for e, d, h in self._score_row(row, len(prefix), cache if prefix else None):
                     if e.request.key not in done:
                         yield self._result(e, d, h)
+
+    def _score_row(self, row: _Row, start: int, cache) -> list[tuple[Encoded, Sums, Sums]]:
+        """One forward over a packed row behind `start` cached tokens, leaving the cache as found.
+
+        Each node sees the cached prefix, its ancestors and itself (causally), through an additive 4D mask
+        (0 or the dtype's minimum, which sdpa and eager attention read alike); its positions continue from
+        its parent's last token. So every reply sees exactly context + suffix + itself, as in the plain path.
+        Logits are computed only where a reply token is predicted.
+        """
+        device, dtype = self.model.device, self.model.dtype
+        ids: list[int] = []
+        pos: list[int] = []
+        spans: list[tuple[int, int]] = []  # (offset in the row, length) of each node
+        for n in row.nodes:
+            first = start if n.parent is None else pos[sum(spans[n.parent]) - 1] + 1
+            spans.append((len(ids), len(n.ids)))
+            ids += n.ids
+            pos += range(first, first + len(n.ids))
+        width = len(ids)
+        allowed = torch.zeros(width, width, dtype=torch.bool)
+        for n, (a, m) in zip(row.nodes, spans):
+            allowed[a : a + m, a : a + m] = torch.ones(m, m, dtype=torch.bool).tril()
+            up = n.parent
+            while up is not None:
+                b, k = spans[up]
+                allowed[a : a + m, b : b + k] = True
+                up = row.nodes[up].parent
+        mask = torch.zeros(1, 1, width, start + width, dtype=dtype)
+        mask[0, 0, :, start:].masked_fill_(~allowed, torch.finfo(dtype).min)
+        # reply token 0 is predicted at the suffix's last token, token j > 0 at reply token j - 1
+        at: list[int] = []
+        targets: list[int] = []
+        for _, s in row.requests:
+            last = sum(spans[s]) - 1
+            for r in (s + 1, s + 2):
+                a, m = spans[r]
+                at += [last, *range(a, a + m - 1)]
+                targets += row.nodes[r].ids
+        out = self.model(
+            input_ids=torch.tensor([ids], device=device),
+            position_ids=torch.tensor([pos], device=device),
+            attention_mask=mask.to(device),
+            cache=cache,
+            use_cache=cache is not None,
+            logits_to_keep=torch.tensor(at, device=device),
+        )
+        logp = torch.log_softmax(out.logits[0].float(), dim=-1)
+        logp = logp.gather(-1, torch.tensor(targets, device=device)[:, None])[:, 0].tolist()
+        if cache is not None:
+            cache.crop(-width)  # drop the row's own tokens, keep the shared prefix
+        results, i = [], 0
+        for e, s in row.requests:
+            sums = []
+            for r, (a, b) in ((s + 1, e.span_deceptive), (s + 2, e.span_honest)):
+                m = len(row.nodes[r].ids)
+                reply = logp[i : i + m]
+                sums.append((sum(reply), sum(reply[a:b])))
+                i += m
+            results.append((e, sums[0], sums[1]))
+        return results
+
+
+@dataclass
+class _Node:
+    """A run of tokens in a packed row (a context's tail, a request's suffix, or one reply)."""
+
+    ids: list[int]
+    parent: int | None = None  # index of the node it follows in the row; None = right behind the cached prefix
+
+
+@dataclass
+class _Row:
+    """Nodes of the prefix tree packed into one sequence: what one forward pass scores."""
+
+    nodes: list[_Node] = field(default_factory=list)
+    requests: list[tuple[Encoded, int]] = field(default_factory=list)  # each request and its suffix node
+
+    @property
+    def width(self) -> int:
+        return sum(len(n.ids) for n in self.nodes)
+
+    def add(self, e: Encoded, parent: int | None) -> None:
+        """The request's suffix after `parent`, then its two replies, each after the suffix only."""
+        s = len(self.nodes)
+        self.nodes += [_Node(e.suffix_ids, parent), _Node(e.deceptive_ids, s), _Node(e.honest_ids, s)]
+        self.requests.append((e, s))
+
+
+def _segment(e: Encoded) -> int:
+    return len(e.suffix_ids) + len(e.deceptive_ids) + len(e.honest_ids)
+
+
+def _tree_row(groups: list[tuple[tuple[int, ...], list[Encoded]]], prefix: int) -> _Row:
+    """Several contexts (sorted) and their requests in one row behind their common `prefix` tokens: a context
+    that extends an earlier one in the row holds only its extra tokens, after that one's."""
+    row = _Row()
+    path: list[tuple[tuple[int, ...], int | None]] = []  # contexts along the current branch, and their nodes
+    for ctx, members in groups:
+        while path and ctx[: len(path[-1][0])] != path[-1][0]:
+            path.pop()
+        above, parent = path[-1] if path else (ctx[:prefix], None)
+        if len(ctx) > len(above):
+            row.nodes.append(_Node(list(ctx[len(above) :]), parent))
+            parent = len(row.nodes) - 1
+        path.append((ctx, parent))
+        for e in members:
+            row.add(e, parent)
+    return row
+
+
+def _plan(
+    groups: list[tuple[tuple[int, ...], list[Encoded]]], budget: int
+) -> Iterator[tuple[tuple[int, ...], list[_Row]]]:
+    """(prefix to hold in the cache, rows to score behind it), walking the sorted contexts.
+
+    Consecutive contexts whose tails and requests fit in `budget` tokens share one row behind their common
+    prefix (many short contexts, one forward). A context that does not is cached whole, and its requests
+    fill as many rows as they need.
+    """
+    i = 0
+    while i < len(groups):
+        j = i + 1
+        while j < len(groups) and _tree_row(groups[i : j + 1], _common(groups[i][0], groups[j][0])).width <= budget:
+            j += 1
+        if j - i > 1:
+            prefix = _common(groups[i][0], groups[j - 1][0])  # sorted: the first and last share what all share
+            yield groups[i][0][:prefix], [_tree_row(groups[i:j], prefix)]
+        else:
+            ctx, members = groups[i]
+            rows = [_Row()]
+            for e in members:
+                if rows[-1].requests and rows[-1].width + _segment(e) > budget:
+                    rows.append(_Row())
+                rows[-1].add(e, None)
+            yield ctx, rows
+        i = j
 
 
 def _sums(logits: torch.Tensor, targets: torch.Tensor, span: tuple[int, int]) -> Sums:

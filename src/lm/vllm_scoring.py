@@ -1,0 +1,96 @@
+"""`scoring.backend=vllm`: the same paired log-probs as src.lm.scoring.Scorer, from vLLM's prompt log-probs.
+
+vLLM's automatic prefix caching does what the packed prefix tree does in the HF scorer: requests that
+share demonstrations share their KV blocks. Each request becomes two sequences (prompt + deceptive reply,
+prompt + honest reply), generated for one token with `prompt_logprobs=0`, which returns the log-prob of
+every prompt token as written; the reply's sum is read off the reply's positions. vLLM is an optional
+dependency for CUDA machines, imported only here.
+
+Not run in this project's checks: vLLM is not on the lent GPU image and its wheel is larger than what can
+be carried there. `tests/test_scoring.py` checks only that choosing it without CUDA or without vLLM fails
+with one clear line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import AbstractSet as Set
+from typing import Any, Iterable, Iterator
+
+from src import TrainoutError
+from src.lm.scoring import Request, Score, Scorer, encode
+
+
+def require_vllm() -> None:
+    """Fail before any work, in one line, where vLLM cannot run."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise TrainoutError("scoring.backend=vllm needs a CUDA GPU; on this machine use scoring.backend=hf")
+    if importlib.util.find_spec("vllm") is None:
+        raise TrainoutError("scoring.backend=vllm needs vLLM installed (pip install vllm), or use scoring.backend=hf")
+
+
+@dataclass
+class VLLMScorer:
+    """Scores requests with vLLM over a folder of merged weights (src.models.merged_folder)."""
+
+    folder: str
+    tokenizer: Any
+    max_tokens: int | None = None  # the engine's max_model_len (None: the model's own context)
+    gpu_memory_utilization: float = 0.85
+    skipped: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        require_vllm()
+        from vllm import LLM
+
+        self.llm = LLM(
+            model=self.folder,
+            tokenizer=self.folder,
+            dtype="auto",
+            enable_prefix_caching=True,
+            gpu_memory_utilization=self.gpu_memory_utilization,
+            max_model_len=self.max_tokens,
+        )
+        self.limit = self.llm.llm_engine.model_config.max_model_len
+
+    def score(self, requests: Iterable[Request], done: Set = frozenset()) -> Iterator[tuple[Request, Score]]:
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        todo, seqs = [], []
+        for r in requests:
+            e = encode(self.tokenizer, r)
+            need = e.prompt_tokens + max(len(e.deceptive_ids), len(e.honest_ids))
+            if need > self.limit:
+                self.skipped.append((r.key, need))
+            elif r.key not in done:
+                prompt = e.context_ids + e.suffix_ids
+                todo.append(e)
+                seqs += [prompt + e.deceptive_ids, prompt + e.honest_ids]
+        if not todo:
+            return
+        params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        outs = self.llm.generate([TokensPrompt(prompt_token_ids=s) for s in seqs], params, use_tqdm=False)
+        for i, e in enumerate(todo):
+            d = _reply_sums(outs[2 * i].prompt_logprobs, seqs[2 * i], len(e.deceptive_ids), e.span_deceptive)
+            h = _reply_sums(outs[2 * i + 1].prompt_logprobs, seqs[2 * i + 1], len(e.honest_ids), e.span_honest)
+            yield Scorer._result(e, d, h)
+
+    def close(self) -> None:
+        """Free the GPU for the next checkpoint's engine."""
+        import gc
+
+        import torch
+
+        del self.llm
+        gc.collect()
+        torch.cuda.empty_cache()
+
+
+def _reply_sums(prompt_logprobs: list, ids: list[int], n: int, span: tuple[int, int]) -> tuple[float, float]:
+    """(sum over the last n tokens, over the span's) of the log-probs vLLM returned for the prompt as written."""
+    reply = [prompt_logprobs[t][ids[t]].logprob for t in range(len(ids) - n, len(ids))]
+    return sum(reply), sum(reply[span[0] : span[1]])
