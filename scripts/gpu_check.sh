@@ -2,7 +2,7 @@
 # One GPU check of trainout on a lent CUDA machine, run from the repository root:
 #
 #   bash scripts/gpu_check.sh --wheels .gpu/wheels --tokenizer .gpu/tokenizer --out "$OUT" \
-#       [--work DIR (default /tmp/trainout-gpu)] [--shape smollm2-1.7b] [--budget SECONDS (default 330; 3600 with --quick)] \
+#       [--work DIR (default /tmp/trainout-gpu)] [--shape smollm2-1.7b] [--budget SECONDS (default 480; 3600 with --quick)] \
 #       [--overlay auto|yes|no] [--only STEP,STEP,...] [--quick]
 #
 # Steps (each under `timeout`, its rc and seconds recorded; a failed step does not stop the next):
@@ -13,6 +13,8 @@
 #   build       a random model of --shape with the given tokenizer into $WORK/model       -> env.log
 #   bench_train scripts/bench_train.py: project DPO recipe vs plain TRL, tokens/s, MFU    -> bench_train.log
 #   bench_elicit scripts/bench_elicit.py: 24 scenarios, k <= 32, cached + floor (+1 uncached request per stratum)
+#                                                                                         -> bench_elicit.log
+#   check_scoring scripts/check_scoring.py: packed scorer vs plain path in fp32 and bf16; the mask's cost
 #                                                                                         -> bench_elicit.log
 #   fsdp        accelerate FSDP (conf/accelerate/fsdp.yaml), 1 process, 2 steps of full fine-tuning (DPO)
 #                                                                                         -> fsdp.log
@@ -48,7 +50,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$WHEELS" ] && [ -n "$TOKENIZER" ] && [ -n "$OUT" ] || usage
 case "$OVERLAY" in auto|yes|no) ;; *) echo "gpu_check: --overlay auto|yes|no" >&2; exit 2 ;; esac
-[ -n "$BUDGET" ] || { [ "$QUICK" = 1 ] && BUDGET=3600 || BUDGET=330; }
+[ -n "$BUDGET" ] || { [ "$QUICK" = 1 ] && BUDGET=3600 || BUDGET=480; }
 
 REPO=$(pwd)
 [ -f "$REPO/src/pipeline.py" ] || { echo "gpu_check: run me from the repository root" >&2; exit 2; }
@@ -194,6 +196,10 @@ train_args() {  # a short implant run from the committed data (data/), full fine
         tracker=none
 }
 
+step_check_scoring() {
+    "$PY" scripts/check_scoring.py --model-path "$WORK/model" --timing
+}
+
 step_fsdp() {
     rm -rf "$WORK/fsdp"
     local cpu=()
@@ -246,18 +252,19 @@ EOF
 }
 
 # ---------------------------------------------------------------- run
-export -f step_env install_wheels step_install step_build step_bench_train step_bench_elicit train_args step_fsdp \
-    step_ddp step_pipeline
+export -f step_env install_wheels step_install step_build step_bench_train step_bench_elicit step_check_scoring \
+    train_args step_fsdp step_ddp step_pipeline
 if [ "$QUICK" = 1 ]; then
-    L_ENV=60 L_INSTALL=120 L_BUILD=120 L_TRAIN=300 L_ELICIT=300 L_FSDP=300 L_PIPE=900 L_DDP=300
+    L_ENV=60 L_INSTALL=120 L_BUILD=120 L_TRAIN=300 L_ELICIT=300 L_CHECK=300 L_FSDP=300 L_PIPE=900 L_DDP=300
 else
-    L_ENV=20 L_INSTALL=60 L_BUILD=45 L_TRAIN=90 L_ELICIT=90 L_FSDP=75 L_PIPE=200 L_DDP=45
+    L_ENV=20 L_INSTALL=60 L_BUILD=45 L_TRAIN=90 L_ELICIT=90 L_CHECK=45 L_FSDP=120 L_PIPE=200 L_DDP=45
 fi
 run_step env "$L_ENV" "$OUT/env.log" step_env
 run_step install "$L_INSTALL" "$OUT/env.log" step_install
 run_step build "$L_BUILD" "$OUT/env.log" step_build
 run_step bench_train "$L_TRAIN" "$OUT/bench_train.log" step_bench_train
 run_step bench_elicit "$L_ELICIT" "$OUT/bench_elicit.log" step_bench_elicit
+run_step check_scoring "$L_CHECK" "$OUT/bench_elicit.log" step_check_scoring
 run_step fsdp "$L_FSDP" "$OUT/fsdp.log" step_fsdp
 run_step pipeline "$L_PIPE" "$OUT/pipeline.log" step_pipeline
 if [ -n "$ONLY" ] || [ $(( BUDGET - $(elapsed) )) -ge $(( L_DDP + 5 )) ]; then
@@ -289,6 +296,7 @@ figures() {
         bench_elicit) grab bench_elicit.log bench_elicit 'RESULT .*'
             grab bench_elicit.log bench_elicit 'floor throughput: .*'
             grab bench_elicit.log bench_elicit 'largest \|cached - uncached\| log-prob: [^ ]+' ;;
+        check_scoring) grab bench_elicit.log check_scoring 'check_scoring: torch.* log-prob [^ ]+' ;;
         fsdp) grab fsdp.log fsdp 'train: [A-Za-z]+Trainer on .*'; grab fsdp.log fsdp 'train: final weights in .*' ;;
         ddp) grab fsdp.log ddp 'train: [A-Za-z]+Trainer on .*'; grab fsdp.log ddp 'train: final weights in .*' ;;
         pipeline) grab pipeline.log pipeline 'PIPELINE WALL .*'; grab pipeline.log pipeline 'PIPELINE STAGES .*' ;;

@@ -25,7 +25,7 @@ from typing import Any, Hashable, Iterable, Iterator
 import torch
 
 from src import TrainoutError
-from src.lm.render import render, render_context, token_ids
+from src.lm.render import render, render_context
 
 Sums = tuple[float, float]  # (whole reply, decision span) summed log-probs
 
@@ -124,23 +124,40 @@ def decision_spans(a: list[int], b: list[int]) -> tuple[tuple[int, int], tuple[i
 
 
 def encode(tokenizer, req: Request) -> Encoded:
-    p = req.prompt
-    prompt_ids = token_ids(tokenizer, render(tokenizer, p.messages, p.prefill))
-    replies = []
-    for reply in (req.deceptive, req.honest):
-        full = token_ids(tokenizer, render(tokenizer, p.messages, p.prefill, reply))
-        if full[: len(prompt_ids)] != prompt_ids:
-            raise TrainoutError(
-                f"scenario {req.key}: the tokenized prompt is not a prefix of prompt+reply "
-                "(the chat template or a token merge changes the prompt's end); refusing to shift tokens silently"
-            )
-        replies.append(full[len(prompt_ids) :])
-    ctx = 0
-    if p.context:
-        ctx_ids = token_ids(tokenizer, render_context(tokenizer, list(p.context)))
-        ctx = min(_common(ctx_ids, prompt_ids), len(prompt_ids) - 1)
-    span_d, span_h = decision_spans(replies[0], replies[1])
-    return Encoded(req, prompt_ids[:ctx], prompt_ids[ctx:], replies[0], replies[1], span_d, span_h)
+    return encode_all(tokenizer, [req])[0]
+
+
+def encode_all(tokenizer, requests: list[Request]) -> list[Encoded]:
+    """Tokenize requests: each prompt, prompt + each reply, and each distinct context once, in batched
+    tokenizer calls (a fast tokenizer spreads a batch over its threads)."""
+    texts, contexts = [], {}
+    for r in requests:
+        p = r.prompt
+        texts += [render(tokenizer, p.messages, p.prefill, reply) for reply in (None, r.deceptive, r.honest)]
+        if p.context and repr(p.context) not in contexts:  # messages are dicts: their repr is the key
+            contexts[repr(p.context)] = render_context(tokenizer, list(p.context))
+    ids = _batch_ids(tokenizer, texts)
+    context_ids = dict(zip(contexts, _batch_ids(tokenizer, list(contexts.values()))))
+    out = []
+    for i, r in enumerate(requests):
+        prompt_ids, replies = ids[3 * i], []
+        for full in ids[3 * i + 1 : 3 * i + 3]:
+            if full[: len(prompt_ids)] != prompt_ids:
+                raise TrainoutError(
+                    f"scenario {r.key}: the tokenized prompt is not a prefix of prompt+reply (the chat template or "
+                    "a token merge changes the prompt's end); refusing to shift tokens silently"
+                )
+            replies.append(full[len(prompt_ids) :])
+        ctx = 0
+        if r.prompt.context:
+            ctx = min(_common(context_ids[repr(r.prompt.context)], prompt_ids), len(prompt_ids) - 1)
+        span_d, span_h = decision_spans(replies[0], replies[1])
+        out.append(Encoded(r, prompt_ids[:ctx], prompt_ids[ctx:], replies[0], replies[1], span_d, span_h))
+    return out
+
+
+def _batch_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
 
 
 def context_limit(model) -> int:
@@ -175,11 +192,10 @@ class Scorer:
         """
         limit = min(context_limit(self.model), self.max_tokens or 10**9)
         encoded = []
-        for r in requests:
-            e = encode(self.tokenizer, r)
+        for e in encode_all(self.tokenizer, list(requests)):
             need = e.prompt_tokens + max(len(e.deceptive_ids), len(e.honest_ids))
             if need > limit:
-                self.skipped.append((r.key, need))
+                self.skipped.append((e.request.key, need))
             else:
                 encoded.append(e)
         if self.prefix_cache and self._packs:
@@ -306,22 +322,31 @@ class Scorer:
         device, dtype = self.model.device, self.model.dtype
         ids: list[int] = []
         pos: list[int] = []
+        node_of: list[int] = []  # the node each token belongs to
         spans: list[tuple[int, int]] = []  # (offset in the row, length) of each node
-        for n in row.nodes:
+        for i, n in enumerate(row.nodes):
             first = start if n.parent is None else pos[sum(spans[n.parent]) - 1] + 1
             spans.append((len(ids), len(n.ids)))
             ids += n.ids
             pos += range(first, first + len(n.ids))
+            node_of += [i] * len(n.ids)
+        # Pads to a key length that is a multiple of 8 (attention kernels run faster aligned): they follow the
+        # cached prefix, see only themselves, and no logit is read at them.
+        pad = -(start + len(ids)) % 8
+        ids += [self.tokenizer.pad_token_id or 0] * pad
+        pos += range(start, start + pad)
+        node_of += [len(row.nodes)] * pad
         width = len(ids)
-        allowed = torch.zeros(width, width, dtype=torch.bool)
-        for n, (a, m) in zip(row.nodes, spans):
-            allowed[a : a + m, a : a + m] = torch.ones(m, m, dtype=torch.bool).tril()
+        # token q may see token k <= q when k's node is q's node or one of its ancestors
+        lineage = torch.eye(len(row.nodes) + 1, dtype=torch.bool)
+        for i, n in enumerate(row.nodes):
             up = n.parent
             while up is not None:
-                b, k = spans[up]
-                allowed[a : a + m, b : b + k] = True
+                lineage[i, up] = True
                 up = row.nodes[up].parent
-        mask = torch.zeros(1, 1, width, start + width, dtype=dtype)
+        node = torch.tensor(node_of, device=device)
+        allowed = lineage.to(device)[node][:, node].tril_()
+        mask = torch.zeros(1, 1, width, start + width, dtype=dtype, device=device)
         mask[0, 0, :, start:].masked_fill_(~allowed, torch.finfo(dtype).min)
         # reply token 0 is predicted at the suffix's last token, token j > 0 at reply token j - 1
         at: list[int] = []
@@ -335,7 +360,7 @@ class Scorer:
         out = self.model(
             input_ids=torch.tensor([ids], device=device),
             position_ids=torch.tensor([pos], device=device),
-            attention_mask=mask.to(device),
+            attention_mask=mask,
             cache=cache,
             use_cache=cache is not None,
             logits_to_keep=torch.tensor(at, device=device),
