@@ -53,20 +53,11 @@ from omegaconf import OmegaConf
 
 from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import plan
-from src.lm.scoring import Encoded, Request, Scorer, encode
+from src.lm.scoring import Encoded, Request, Scorer, _common, encode
 from src.models import ModelConfig, load_model, load_tokenizer
 from src.scenarios import Scenario
 
 CUDA = torch.cuda.is_available()
-
-
-def _common(a: list[int], b: list[int]) -> int:
-    """Length of the longest common prefix."""
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
 
 
 def cache_kwarg(model) -> str:
