@@ -103,6 +103,11 @@ class ScoringBackend(Choice):
     vllm = "vllm"  # src.lm.vllm_scoring: vLLM with automatic prefix caching (CUDA, optional dependency)
 
 
+class ManyShotLayout(Choice):
+    turns = "turns"  # each demonstration as real chat turns
+    faux = "faux"  # all demonstrations in one user turn as "User:/Assistant:" text (Anil et al. 2024)
+
+
 class Stage(Choice):
     implant = "implant"  # train the behavior in: the deceptive reply is preferred
     align = "align"  # train it out: the honest reply is preferred
@@ -181,6 +186,7 @@ class AttackConfig:
 @dataclass
 class ManyShotConfig(AttackConfig):
     cross_behavior: bool = False  # demonstrations only from behaviors other than the target's
+    layout: ManyShotLayout = ManyShotLayout.turns
 
 
 @dataclass

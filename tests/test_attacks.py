@@ -223,3 +223,29 @@ def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     reply = max(len(token_ids(tokenizer, t)) for r in requests for t in (r.honest, r.deceptive)) + 4
     longest = max(len(token_ids(tokenizer, render(tokenizer, r.prompt.messages, r.prompt.prefill))) for r in requests)
     assert 0 < longest + reply < 8192
+
+
+@pytest.mark.parametrize("layout", ["turns", "faux"])
+def test_many_shot_layouts_at_k2(layout, data):
+    """turns: each demonstration is its own user turn(s) and assistant reply; faux: one user turn holds both
+    exchanges as text. The target scenario follows either way."""
+    from src.eval.attacks.base import NEUTRAL_SYSTEM, fold
+    from src.eval.attacks.many_shot import prompt
+
+    scenarios, shots = data
+    target = scenarios[0]
+    p = prompt(target, 2, 0, False, shots, attack_cfg("many_shot", layout=layout))
+    assert p.context[0] == {"role": "system", "content": NEUTRAL_SYSTEM}
+    assert list(p.target) == fold(target.messages)
+    demos = [s for s in shots if s.deceptive in str(p.context)]
+    if layout == "turns":
+        roles = [m["role"] for m in p.context[1:]]
+        assert roles.count("assistant") == 2 and roles[-1] == "assistant"
+        assert all(m["role"] != "system" for m in p.context[1:])
+    else:
+        assert len(p.context) == 2 and p.context[1]["role"] == "user"
+        text = p.context[1]["content"]
+        assert text.startswith("User: ") and text.count("\nAssistant: ") == 2
+    assert len({d.id for d in demos}) >= 2  # the two deceptive replies are shown
+    control = prompt(target, 2, 0, True, shots, attack_cfg("many_shot", layout=layout))
+    assert control.target == p.target and len(control.context) == len(p.context)
