@@ -13,8 +13,12 @@ vocab_size = len(tokenizer); bos/eos/pad ids come from the tokenizer; config._na
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `src`, also where the repo is not installed
+from src.models import TINY_LLAMA  # noqa: E402
 
 # name -> LlamaConfig fields (the published configs' shapes)
 SHAPES: dict[str, dict] = {
@@ -48,16 +52,7 @@ SHAPES: dict[str, dict] = {
         rope_theta=100000.0,
         max_position_embeddings=8192,
     ),
-    "tiny": dict(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-        rope_theta=10000.0,
-        max_position_embeddings=8192,
-    ),
+    "tiny": {**TINY_LLAMA, "rope_theta": 10000.0},  # the tests' tiny random Llama (src.models.random_like)
 }
 
 
@@ -151,7 +146,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `src` for --export-tokenizer
     main()

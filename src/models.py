@@ -273,6 +273,18 @@ def model_id(mc: ModelConfig) -> str:
     )
 
 
+# The tiny random Llama's shape (also scripts/build_random_model.py --shape tiny).
+TINY_LLAMA = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=8192,
+    tie_word_embeddings=True,
+)
+
+
 def random_like(tokenizer, seed: int = 0):
     """A 2-layer Llama with random weights over `tokenizer`'s vocabulary, in memory: the tests' tiny model,
     and the null model that can read nothing, so whatever it prefers comes from the reply texts alone."""
@@ -281,13 +293,7 @@ def random_like(tokenizer, seed: int = 0):
 
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
-        tie_word_embeddings=True,
+        **TINY_LLAMA,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

@@ -20,3 +20,42 @@ def compose(app: str, *overrides: str) -> DictConfig:
 
 def rows_of(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "elicitation.jsonl").read_text().splitlines()]
+
+
+def synthetic_row(
+    checkpoint: str,
+    template: str,
+    scenario_id: str,
+    strength: int,
+    control: bool,
+    seed: int,
+    delta: float,
+    behavior: str,
+    **extra,
+) -> dict:
+    """An elicitation row as src.eval.elicit writes it, with log-odds `delta`: for tests of summaries and
+    verdicts that need no model."""
+    import math
+
+    p = 1 / (1 + math.exp(-delta))
+    return {
+        "checkpoint": checkpoint,
+        "behavior": behavior,
+        "attack": "many_shot",
+        "control": control,
+        "strength": strength,
+        "seed": seed,
+        "scenario_id": scenario_id,
+        "template": template,
+        "situation": template.rsplit(".", 1)[0] if "." in template else template,
+        "twin": False,
+        "logp_deceptive": -10.0 + delta,
+        "logp_honest": -10.0,
+        "delta": delta,
+        "delta_span": delta,
+        "p_behavior": p,
+        "p_behavior_norm": p,
+        "nll_deceptive": 10.0 - delta,
+        "prompt_tokens": 100 + 50 * strength,
+        **extra,
+    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import compose
+from helpers import compose, synthetic_row
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
@@ -34,27 +34,17 @@ def scored(p_at: dict[int, float], split: str, checkpoint_path: str, templates: 
                 q = min(max(p + 0.02 * (t - 1.5), 0.01), 0.99) if not control else 0.3
                 d = math.log(q / (1 - q))
                 out.append(
-                    {
-                        "checkpoint": "align",
-                        "checkpoint_path": checkpoint_path,
-                        "behavior": f"b{t % 2}",
-                        "attack": "many_shot",
-                        "control": control,
-                        "strength": k,
-                        "seed": 0,
-                        "scenario_id": f"{split}.s{t}.e0q0-000",
-                        "template": f"{split}.s{t}.e0q0",
-                        "situation": f"{split}.s{t}",
-                        "twin": False,
-                        "logp_deceptive": -10.0 + d,
-                        "logp_honest": -10.0,
-                        "delta": d,
-                        "delta_span": d,
-                        "p_behavior": q,
-                        "p_behavior_norm": q,
-                        "nll_deceptive": 10.0 - d,
-                        "prompt_tokens": 100 + 50 * k,
-                    }
+                    synthetic_row(
+                        "align",
+                        f"{split}.s{t}.e0q0",
+                        f"{split}.s{t}.e0q0-000",
+                        k,
+                        control,
+                        0,
+                        d,
+                        f"b{t % 2}",
+                        checkpoint_path=checkpoint_path,
+                    )
                 )
     return out
 

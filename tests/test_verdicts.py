@@ -8,6 +8,7 @@ import re
 import zlib
 
 import pytest
+from helpers import synthetic_row
 
 from src.eval.summary import INCONCLUSIVE, NO_VERDICT, NOT_REELICITED, SUPPRESSED, _partner, judge
 
@@ -27,29 +28,7 @@ def rows(checkpoint: str, delta_of, templates: int = 8, scenarios: int = 3, seed
                 for control in (False, True):
                     for seed in range(seeds if k else 1):
                         d = delta_of(k, control) + offset + rng.gauss(0, noise)
-                        p = 1 / (1 + math.exp(-d))
-                        out.append(
-                            {
-                                "checkpoint": checkpoint,
-                                "behavior": f"b{t % 2}",
-                                "attack": "many_shot",
-                                "control": control,
-                                "strength": k,
-                                "seed": seed,
-                                "scenario_id": f"t{t}-{s}",
-                                "template": f"t{t}",
-                                "situation": f"t{t}",
-                                "twin": False,
-                                "logp_deceptive": -10.0 + d,
-                                "logp_honest": -10.0,
-                                "delta": d,
-                                "delta_span": d,
-                                "p_behavior": p,
-                                "p_behavior_norm": p,
-                                "nll_deceptive": 10.0 - d,
-                                "prompt_tokens": 100 + 50 * k,
-                            }
-                        )
+                        out.append(synthetic_row(checkpoint, f"t{t}", f"t{t}-{s}", k, control, seed, d, f"b{t % 2}"))
     return out
 
 
