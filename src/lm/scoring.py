@@ -186,9 +186,9 @@ class Scorer:
     def score(self, requests: Iterable[Request], done: Set = frozenset()) -> Iterator[tuple[Request, Score]]:
         """Score every request whose key is not in `done`.
 
-        Batches and cache extensions are formed from all requests, done or not, so a resumed run does
-        exactly the arithmetic an uninterrupted one did and its rows match to the last bit; a batch
-        whose requests are all done is skipped.
+        Rows, batches and cache extensions are formed from all requests, done or not, so a resumed run
+        does exactly the arithmetic an uninterrupted one did and its rows match to the last bit; a row or
+        batch whose requests are all done is skipped.
         """
         limit = min(context_limit(self.model), self.max_tokens or 10**9)
         encoded = []
