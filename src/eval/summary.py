@@ -234,10 +234,8 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         "p@max_ci": _ci(boot["p"][:, -1]),
         "k50": k50,
         "k50_reached_fraction": len(reached) / len(boot_k50),
-        "k50_ci": [float(np.percentile(reached, 2.5)), float(np.percentile(reached, 97.5))]
-        if len(reached) > 0.5 * len(boot_k50)
-        else None,
-        "fit": {**fit, "alpha_ci": _ci(alphas) if len(alphas) else [None, None]},
+        "k50_ci": _ci(np.array(reached, dtype=float)) if len(reached) > 0.5 * len(boot_k50) else None,
+        "fit": {**fit, "alpha_ci": _ci(alphas)},
         "per_template": templates,
     }
 
