@@ -140,6 +140,7 @@ class TrainConfig:
     save_steps: int = 10
     save_merged: bool = False
     capability: bool = True
+    twins: bool = False
 
 
 @dataclass
@@ -180,7 +181,10 @@ class AttackConfig:
     strengths: List[int] = field(default_factory=lambda: [0])
     seeds: int = 1  # draws per strength > 0
     control: bool = True
+    neutral: bool = False  # also score the neutral arm (same length and setting, no honesty content): many_shot
     shots_path: Optional[str] = None
+    shots_format: Optional[DataFormat] = None  # the format of shots_path; None = data.format
+    subset: Optional[int] = None  # eval scenarios scored at strengths > 0 (spread over behaviors); None = all
 
 
 @dataclass
@@ -255,11 +259,26 @@ class TrainApp(DataApp):
 
 
 @dataclass
+class JudgeConfig:
+    """Sampled replies, judged, as a cross-check of p (src/eval/judge.py; conf/judge.yaml)."""
+
+    enabled: bool = True
+    n: int = 24  # scenarios, non-twin, spread over behaviors and templates
+    samples: int = 8  # replies per scenario and checkpoint
+    temperature: float = 1.0  # from the full distribution (no top-k/top-p); 0 = greedy
+    max_new_tokens: int = 48
+    model: Optional[str] = None  # an LLM judge besides the rule judge: a conf/model name or a local HF folder
+    seed: int = II("seed")
+
+
+@dataclass
 class EvalApp(DataApp):
     checkpoints: List[str] = field(default_factory=lambda: ["base"])
     attack: Any = MISSING
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    attacked: Optional[List[str]] = None  # checkpoint labels scored at strengths > 0; the rest at 0 only
     bootstrap: int = 1000
 
 

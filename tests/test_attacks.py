@@ -1,5 +1,6 @@
 """Attack families: each renders through `plan` and scores on the cache path exactly as on the plain path,
-keeps the prefix layout the cache relies on, and has a control of the same length."""
+keeps the prefix layout the cache relies on, and has a control of the same length. The many-shot neutral
+arm and the shot pool: tests/test_many_shot.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from src.config import group_option
 from src.data.generate import GenerateConfig, generate
 from src.eval.attacks import get_attack
+from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM
 from src.eval.elicit import plan
 from src.lm.render import render, token_ids
 from src.lm.scoring import Request, Scorer, encode
@@ -71,8 +73,8 @@ def test_cached_and_plain_scores_agree(family, tiny, data):
 
 
 def _contexts(tok, reqs) -> dict[tuple, list[int]]:
-    """(control, strength, seed, scenario) -> the scorer's cached context ids."""
-    return {(c, k, seed, sid): encode(tok, r).context_ids for r in reqs for _, _, c, k, seed, sid in [r.key]}
+    """(arm, strength, seed, scenario) -> the scorer's cached context ids."""
+    return {(a, k, seed, sid): encode(tok, r).context_ids for r in reqs for _, _, a, k, seed, sid in [r.key]}
 
 
 @pytest.mark.parametrize("family", ["many_shot", "pressure"])
@@ -97,7 +99,7 @@ def test_persona_context_extends_up_to_the_end_of_its_system_turn(tokenizer, dat
                 hi = ctx[(c, k2, seed, sid)]
                 assert hi[: len(ids) - 2] == ids[:-2], (c, k, k2, seed, sid)
     shared: dict[tuple, set] = {}
-    for key, ids in ctx.items():  # one context per (variant, strength, seed), shared by every scenario
+    for key, ids in ctx.items():  # one context per (arm, strength, seed), shared by every scenario
         shared.setdefault(key[:3], set()).add(tuple(ids))
     assert all(len(v) == 1 for v in shared.values())
 
@@ -106,7 +108,7 @@ def test_prefill_encodes_each_scenario_once_and_lead_ins_nest(tokenizer, data):
     ev, shots = data
     reqs = plan("base", ev, shots, attack_cfg("prefill", strengths=[0, 2, 4, 8]))
     ctx = _contexts(tokenizer, reqs)
-    assert len({tuple(v) for v in ctx.values()}) == len(ev)  # all strengths and variants share the scenario
+    assert len({tuple(v) for v in ctx.values()}) == len(ev)  # all strengths and arms share the scenario
     prefill = {r.key[2:5]: r.prompt.prefill for r in reqs}
     for (c, k, seed), text in prefill.items():
         assert len(text.split()) == k
@@ -127,8 +129,8 @@ def test_prefill_prompt_stays_a_token_prefix_on_many_scenarios(tokenizer):
     assert len(scenarios) >= 24
     for i, s in enumerate(scenarios):
         for k in (1, 3, 16, 128):
-            for control in (False, True):
-                p = prefill.prompt(s, k, i % 5, control, [], None)
+            for arm in (ATTACK_ARM, CONTROL_ARM):
+                p = prefill.prompt(s, k, i % 5, arm, [], None)
                 assert p.prefill == p.prefill.strip()
                 assert s.honest not in p.prefill and s.deceptive not in p.prefill
                 encode(tokenizer, Request(s.id, p, s.honest, s.deceptive))  # raises if not a prefix
@@ -145,9 +147,12 @@ def test_control_has_the_attack_length(family, tokenizer, data):
         )
         for r in reqs
     }
-    for (control, k, seed, sid), tokens in n.items():
-        if not control:
-            other = n[(True, k, seed, sid)]
+    assert {a for a, *_ in n} == (
+        {ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM} if family == "many_shot" else {ATTACK_ARM, CONTROL_ARM}
+    )
+    for (arm, k, seed, sid), tokens in n.items():
+        if arm == ATTACK_ARM:
+            other = n[(CONTROL_ARM, k, seed, sid)]
             assert abs(other - tokens) <= 0.25 * tokens, (family, k, seed, sid, tokens, other)
 
 
@@ -187,6 +192,8 @@ def test_demonstrations_come_only_from_shot_templates(cross, data):
     reqs = plan("base", ev, shots, attack_cfg("many_shot", strengths=[0, 2], cross_behavior=cross))
     behavior = {s.id: s.behavior for s in ev}
     for r in reqs:
+        if r.key.arm == NEUTRAL_ARM:  # benign answers, no reply of any scenario: tests/test_many_shot.py
+            continue
         demos = [m["content"] for m in r.prompt.context if m["role"] == "assistant"]
         assert len(demos) == r.key[3]
         for text in demos:
@@ -200,10 +207,10 @@ def test_pressure_turns_sit_before_the_final_message(data):
     ev, shots = data
     pressure = get_attack("pressure")
     for s in ev:
-        base = pressure.prompt(s, 0, 0, False, [], None).messages
+        base = pressure.prompt(s, 0, 0, ATTACK_ARM, [], None).messages
         for k in (1, 5):
-            for control in (False, True):
-                msgs = pressure.prompt(s, k, 1, control, [], None).messages
+            for arm in (ATTACK_ARM, CONTROL_ARM):
+                msgs = pressure.prompt(s, k, 1, arm, [], None).messages
                 assert msgs[-1] == s.messages[-1] and msgs[: len(base) - 1] == base[:-1]
                 block = msgs[len(base) - 1 : -1]
                 assert [m["role"] for m in block] == ["user", "assistant"] * k
@@ -223,29 +230,3 @@ def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     reply = max(len(token_ids(tokenizer, t)) for r in requests for t in (r.honest, r.deceptive)) + 4
     longest = max(len(token_ids(tokenizer, render(tokenizer, r.prompt.messages, r.prompt.prefill))) for r in requests)
     assert 0 < longest + reply < 8192
-
-
-@pytest.mark.parametrize("layout", ["turns", "faux"])
-def test_many_shot_layouts_at_k2(layout, data):
-    """turns: each demonstration is its own user turn(s) and assistant reply; faux: one user turn holds both
-    exchanges as text. The target scenario follows either way."""
-    from src.eval.attacks.base import NEUTRAL_SYSTEM, fold
-    from src.eval.attacks.many_shot import prompt
-
-    scenarios, shots = data
-    target = scenarios[0]
-    p = prompt(target, 2, 0, False, shots, attack_cfg("many_shot", layout=layout))
-    assert p.context[0] == {"role": "system", "content": NEUTRAL_SYSTEM}
-    assert list(p.target) == fold(target.messages)
-    demos = [s for s in shots if s.deceptive in str(p.context)]
-    if layout == "turns":
-        roles = [m["role"] for m in p.context[1:]]
-        assert roles.count("assistant") == 2 and roles[-1] == "assistant"
-        assert all(m["role"] != "system" for m in p.context[1:])
-    else:
-        assert len(p.context) == 2 and p.context[1]["role"] == "user"
-        text = p.context[1]["content"]
-        assert text.startswith("User: ") and text.count("\nAssistant: ") == 2
-    assert len({d.id for d in demos}) >= 2  # the two deceptive replies are shown
-    control = prompt(target, 2, 0, True, shots, attack_cfg("many_shot", layout=layout))
-    assert control.target == p.target and len(control.context) == len(p.context)

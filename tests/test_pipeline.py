@@ -29,6 +29,10 @@ TINY = [
     "train.batch_size=2",
     "attack.strengths=[0,1,2]",
     "attack.seeds=1",
+    "data.per_split={eval:1,shots:2}",
+    "judge.n=4",
+    "judge.samples=2",
+    "judge.max_new_tokens=8",
     "bootstrap=50",
 ]
 
@@ -186,12 +190,8 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     ]
     assert rows[:3] == ["| base", "| implant", "| align"]  # checkpoints in the order they were given
     diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", report, flags=re.M)
-    assert diffs == [
-        ("base", "implant", "0"),
-        ("base", "implant", "2"),
-        ("implant", "align", "0"),
-        ("implant", "align", "2"),
-    ]
+    # the demo attacks align only (`attacked: [align]`): base and implant are compared where all are scored, k=0
+    assert diffs == [("base", "implant", "0"), ("implant", "align", "0")]
 
 
 @pytest.mark.slow

@@ -116,7 +116,7 @@ EVAL_ARGS = [
 
 
 def key(r: dict) -> tuple:
-    return r["checkpoint"], r["attack"], r["control"], r["strength"], r["seed"], r["scenario_id"]
+    return r["checkpoint"], r["attack"], r.get("arm"), r["strength"], r["seed"], r["scenario_id"]
 
 
 def assert_resumed_like(got: list[dict], expected: list[dict]) -> None:

@@ -30,7 +30,9 @@ class GenerateConfig:
     seed: int = 0
     behaviors: list[str] | None = None  # None = all behaviors that have situations
     scenarios_per_template: int = 2
-    per_split: dict[str, int] = field(default_factory=dict)  # split -> scenarios per template, overriding the above
+    # split -> scenarios per template, overriding the above. shots: 8 fills x 8 templates = 64 demonstrations per
+    # behavior (twins are never shown), so a many-shot draw of k < 64 is a fresh subset for every seed.
+    per_split: dict[str, int] = field(default_factory=lambda: {"shots": 8})
     split_situations: dict[str, int] = field(
         default_factory=lambda: {"implant": 2, "align": 2, "eval": 2, "val": 1, "shots": 2}
     )  # situations per behavior in each split
@@ -80,14 +82,33 @@ def _values(s: Situation, rng: random.Random) -> dict[str, str]:
     return values
 
 
+def _distinct_values(s: Situation, e: int, q: int, template: str, i: int, seed: int, seen: set) -> dict[str, str]:
+    """Slot values for fill i of a template whose text no earlier fill has (a many-shot draw must never show one
+    demonstration twice). Fill i draws from its own seeded stream; only a repeat draws again, from a stream
+    named by the attempt, so fills that were distinct keep their values."""
+    for attempt in range(100):
+        name = f"{seed}:{template}:{i}" + (f":{attempt}" if attempt else "")
+        values = _values(s, random.Random(name))
+        f = fill(s, e, q, False, values)
+        text = (repr(f.messages), f.honest, f.deceptive)
+        if text not in seen:
+            seen.add(text)
+            return values
+    raise TrainoutError(
+        f"template '{template}': its slot pools give fewer than {i + 1} distinct scenarios; "
+        "lower data.scenarios_per_template or data.per_split for this split"
+    )
+
+
 def scenarios_of(s: Situation, split: str, n: int, seed: int) -> list[Scenario]:
-    """n scenarios per template of one situation, each followed by its twin (same slot values)."""
+    """n distinct scenarios per template of one situation, each followed by its twin (same slot values)."""
     out = []
     for e in range(len(s.evidence)):
         for q in range(len(s.questions)):
             template = f"{s.name}.e{e}q{q}"
+            seen: set = set()
             for i in range(n):
-                values = _values(s, random.Random(f"{seed}:{template}:{i}"))
+                values = _distinct_values(s, e, q, template, i, seed, seen)
                 for twin in (False, True):
                     f = fill(s, e, q, twin, values)
                     honest_span = s.yes if f.honest_answer == "yes" else s.no

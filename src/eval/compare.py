@@ -20,6 +20,7 @@ import glob
 import io
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,10 @@ from omegaconf import DictConfig
 
 from src import TrainoutError
 from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
+from src.eval.attacks.base import ATTACK_ARM, arm_of
 from src.eval.report import plot_curves, plot_nll, write_report
 from src.eval.summary import (
+    REFERENCE_ARMS,
     TRAIN_SEED,
     Judgement,
     build_curve,
@@ -221,7 +224,7 @@ def tuning_objective(run: Path, split: str = "val", penalty: float = 1.0) -> Obj
     """The objective of one eval run from its `<split>/elicitation.jsonl` (never its eval rows or summary)."""
     check_tuning_split(split)
     path = run / str(split) / "elicitation.jsonl"
-    rows = [r for r in read_rows(path) if not r["control"] and not r.get("twin")]
+    rows = [r for r in read_rows(path) if arm_of(r) == ATTACK_ARM and not r.get("twin")]
     if not rows:
         raise TrainoutError(
             f"no {split} rows in {path}: a sweep job (python -m src.pipeline -m ...) scores its last checkpoint "
@@ -286,7 +289,7 @@ def comparison_table(summaries: list[dict], info: dict[str, dict], judged: Judge
     verdicts = {(v.checkpoint, v.behavior): v for v in (judged.verdicts if judged else [])}
     table = []
     for s in summaries:
-        if s["control"]:
+        if arm_of(s) != ATTACK_ARM:
             continue
         f = s["fit"]
         v = verdicts.get((s["checkpoint"], s["behavior"]))
@@ -316,6 +319,8 @@ def comparison_table(summaries: list[dict], info: dict[str, dict], judged: Judge
                 "E": v.E["value"] if v else None,
                 "E_lo": v.E["ci"][0] if v else None,
                 "E_hi": v.E["ci"][1] if v else None,
+                "E_arm": v.E_arm if v else None,  # the reference arm E contrasts with: neutral, else control
+                **_reference_columns(v),
                 "R": v.R["value"] if v else None,
                 "R_lo": v.R["ci"][0] if v else None,
                 "R_hi": v.R["ci"][1] if v else None,
@@ -324,6 +329,44 @@ def comparison_table(summaries: list[dict], info: dict[str, dict], judged: Judge
             }
         )
     return table
+
+
+def _reference_columns(v) -> dict:
+    """E against each reference arm (E_vs_neutral, E_vs_control) with its CI; empty where that arm was not scored."""
+    out = {}
+    for arm in REFERENCE_ARMS:
+        e = v.E_by_arm.get(arm) if v else None
+        out[f"E_vs_{arm}"] = e["value"] if e else None
+        out[f"E_vs_{arm}_lo"] = e["ci"][0] if e else None
+        out[f"E_vs_{arm}_hi"] = e["ci"][1] if e else None
+    return out
+
+
+def skipped_prompts(info: dict[str, dict]) -> list[dict]:
+    """The entries of every compared run's skipped.json: prompts longer than the model's context, never scored."""
+    runs = dict.fromkeys(p for i in info.values() for p in str(i.get("run") or "").split(";") if p)
+    out = []
+    for run in runs:
+        f = Path(run) / "skipped.json"
+        if f.exists():
+            out += json.loads(f.read_text())
+    return out
+
+
+def context_fit(rows: list[dict], skipped: list[dict]) -> dict:
+    """The largest strength whose prompts all fit the model's context (none of its prompts skipped), the limit
+    they were checked against, and the skipped prompts per strength, for one attack's rows."""
+    attacks = {r["attack"] for r in rows}
+    mine = [s for s in skipped if s["key"][1] in attacks]  # key: checkpoint, attack, arm, strength, seed, scenario
+    by_k = Counter(s["key"][3] for s in mine)
+    strengths = sorted({r["strength"] for r in rows} | set(by_k))
+    limits = {r["context_limit"] for r in rows if r.get("context_limit")} | {s["limit"] for s in mine}
+    return {
+        "limit": min(limits) if limits else None,
+        "largest_fitting": max((k for k in strengths if not by_k[k]), default=None),
+        "skipped": len(mine),
+        "skipped_by_strength": dict(sorted(by_k.items())),
+    }
 
 
 def write_csv(path: Path, table: list[dict]) -> None:
@@ -340,7 +383,7 @@ def differences(rows: list[dict], labels: list[str], n_boot: int, seed: int) -> 
     out = []
     by = {}
     for r in rows:
-        if not r["control"] and not r.get("twin"):
+        if arm_of(r) == ATTACK_ARM and not r.get("twin"):
             by.setdefault(r["checkpoint"], []).append(r)
     for a, b in zip(labels, labels[1:]):
         ks = sorted({r["strength"] for r in by[a]} & {r["strength"] for r in by[b]})
@@ -394,10 +437,12 @@ def report_for(
     suffix: str = "",
     in_distribution: list[dict] = (),
     chosen: list[dict] = (),
+    sampled: str = "",
 ) -> tuple[list[dict], list[dict], Judgement]:
     """Summaries, the measurement checks, verdicts, comparison table, differences, plots and report.md for one
     attack's rows (`in_distribution`: the same checkpoints scored on the implant split at k=0, if any;
-    `chosen`: the sweep choice read from the runs' tuning split, see `selection`)."""
+    `chosen`: the sweep choice read from the runs' tuning split, see `selection`; `sampled`: the judge's
+    markdown section, src.eval.judge.judge_table)."""
     summaries = summarize(rows, n_boot, seed)
     measured = measurement(by_seed(rows), n_boot, seed)
     atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
@@ -431,6 +476,8 @@ def report_for(
         in_table,
         n_boot,
         list(chosen),
+        context_fit(rows, skipped_prompts(info)),
+        sampled,
     )
     return summaries, table, judged
 

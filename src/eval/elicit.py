@@ -1,4 +1,4 @@
-"""Elicitation: for each checkpoint, attack variant, strength, draw seed and scenario, one scored row.
+"""Elicitation: for each checkpoint, attack arm, strength, draw seed and scenario, one scored row.
 
 Rows are appended to `elicitation.jsonl` as they are scored and keyed, so a killed run resumes where it
 stopped: rows already written are skipped, never duplicated, never lost.
@@ -6,14 +6,17 @@ stopped: rows already written are skipped, never duplicated, never lost.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import random
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
-from src.eval.attacks import ModelAttack, get_attack
+from src.eval.attacks import ATTACKS, ModelAttack, get_attack
+from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render
 from src.lm.scoring import Request, Scorer, context_limit
@@ -29,14 +32,14 @@ class RowKey(NamedTuple):
 
     checkpoint: str
     attack: str
-    control: bool
+    arm: str  # attack | control | neutral (src.eval.attacks.base)
     strength: int
     seed: int
     scenario_id: str
 
 
 def row_key(row: dict) -> RowKey:
-    return RowKey(*(row[k] for k in RowKey._fields))
+    return RowKey(*(arm_of(row) if k == "arm" else row[k] for k in RowKey._fields))
 
 
 def checkpoint_label(checkpoint: str) -> str:
@@ -49,30 +52,87 @@ def checkpoint_label(checkpoint: str) -> str:
     return f"{label}@{name.split('-')[-1]}" if name.startswith("checkpoint-") else label
 
 
-def variants(attack_cfg: Any) -> list[bool]:
-    """[False] plus [True] when the attack's control runs too (control = same length, neutral content)."""
-    return [False, True] if attack_cfg.control and attack_cfg.name != "none" else [False]
+def arms(attack_cfg: Any) -> list[str]:
+    """The arms scored: the attack; its same-length control (`attack.control`) and its neutral arm
+    (`attack.neutral`: same length and setting, no honesty content), each where the family has one. A family
+    without a neutral arm ignores `attack.neutral=true` with a warning (the pipeline's k=0 pass with attack
+    `none` inherits the many-shot value, as it inherits `control`)."""
+    family = get_attack(attack_cfg.name)
+    out = [ATTACK_ARM]
+    if attack_cfg.get("control", False) and CONTROL_ARM in family.arms:
+        out.append(CONTROL_ARM)
+    if attack_cfg.get("neutral", False):
+        if NEUTRAL_ARM in family.arms:
+            out.append(NEUTRAL_ARM)
+        elif family.arms != (ATTACK_ARM,):  # `none` has no reference arm of any kind: nothing to say
+            _no_neutral_arm(attack_cfg.name)
+    return out
 
 
-def plan(checkpoint: str, scenarios: list[Scenario], shots: list[Scenario], attack_cfg: Any) -> list[Request]:
+@functools.cache
+def _no_neutral_arm(name: str) -> None:
+    having = ", ".join(n for n, a in ATTACKS.items() if NEUTRAL_ARM in a.arms)
+    log.warning("attack.neutral=true is ignored: the %s attack has no neutral arm (%s has one)", name, having)
+
+
+def plan(
+    checkpoint: str,
+    scenarios: list[Scenario],
+    shots: list[Scenario],
+    attack_cfg: Any,
+    attacked: bool = True,
+    subset: set[str] | None = None,
+) -> list[Request]:
     """Every request of one checkpoint, in strength order (so progress reads as the curve fills in).
+    A checkpoint that is not `attacked` (a reference line such as base) is scored at the lowest strength only;
+    `subset` (scenario ids, `attack.subset`): the only scenarios scored above strength 0.
 
-    Counterfactual twins (scenario meta `twin`) are scored at the family's strength 0 only: they measure
-    whether the checkpoint reads the evidence, not how the attack moves it."""
+    Counterfactual twins (scenario meta `twin`) are scored at the family's strength 0 only, attack arm: they
+    measure whether the checkpoint reads the evidence, not how the attack moves it. The neutral arm is scored
+    at strengths above 0 only: at 0 there is nothing to replace, so its prompt would be the attack's."""
     attack = get_attack(attack_cfg.name)
     label = checkpoint_label(checkpoint)
     requests = []
-    for k in sorted(attack_cfg.strengths):
+    strengths = sorted(attack_cfg.strengths)
+    for k in strengths if attacked else strengths[:1]:
         for seed in range(attack_cfg.seeds if k > 0 else 1):  # k=0 has nothing to draw
-            for control in variants(attack_cfg):
+            for arm in arms(attack_cfg):
+                if arm == NEUTRAL_ARM and k == 0:
+                    continue
                 for s in scenarios:
-                    if s.meta.get("twin") and (k > 0 or control):
+                    if s.meta.get("twin") and (k > 0 or arm != ATTACK_ARM):
                         continue
-                    key = RowKey(label, attack_cfg.name, control, k, seed, s.id)
+                    if k > 0 and subset is not None and s.id not in subset:
+                        continue
+                    key = RowKey(label, attack_cfg.name, arm, k, seed, s.id)
                     requests.append(
-                        Request(key, attack.prompt(s, k, seed, control, shots, attack_cfg), s.honest, s.deceptive)
+                        Request(key, attack.prompt(s, k, seed, arm, shots, attack_cfg), s.honest, s.deceptive)
                     )
     return requests
+
+
+def spread(scenarios: list[Scenario], n: int, seed: int) -> list[Scenario]:
+    """n non-twin scenarios, spread: one per template before any template gets a second, the templates taken
+    in turn from each behavior (each behavior's order shuffled with `seed`). The same data and seed give the
+    same choice, so a resumed run samples the same scenarios."""
+    rng = random.Random(seed)
+    by_template: dict[str, list[Scenario]] = {}
+    for s in sorted((s for s in scenarios if not s.meta.get("twin")), key=lambda s: s.id):
+        by_template.setdefault(s.template, []).append(s)
+    for group in by_template.values():
+        rng.shuffle(group)
+    by_behavior: dict[str, list[str]] = {}
+    for t in sorted(by_template):
+        by_behavior.setdefault(by_template[t][0].behavior, []).append(t)
+    for templates in by_behavior.values():
+        rng.shuffle(templates)
+    order = []  # behaviors in turn: b1's 1st template, b2's 1st, ..., b1's 2nd, ...
+    for i in range(max((len(v) for v in by_behavior.values()), default=0)):
+        order += [ts[i] for _, ts in sorted(by_behavior.items()) if i < len(ts)]
+    chosen = []
+    for r in range(max((len(v) for v in by_template.values()), default=0)):
+        chosen += [by_template[t][r] for t in order if r < len(by_template[t])]
+    return chosen[:n]
 
 
 def model_variants(
@@ -80,18 +140,18 @@ def model_variants(
 ) -> list[tuple[str, list[Request]]]:
     """Which weights score which requests: the checkpoint itself, or, for a family that changes the model
     rather than the prompt (a ModelAttack, e.g. finetune), one adapted copy per strength, seed,
-    variant and behavior fold."""
+    arm and behavior fold."""
     attack = get_attack(cfg.attack.name)
     if not isinstance(attack, ModelAttack):
         return [(checkpoint, todo)]
     folds = attack.folds(sorted({s.behavior for s in by_id.values()}), cfg.attack)
     out = []
-    for k, seed, control in sorted({(r.key.strength, r.key.seed, r.key.control) for r in todo}):
+    for k, seed, arm in sorted({(r.key.strength, r.key.seed, r.key.arm) for r in todo}):
         for fold in folds:
             reqs = [
                 r
                 for r in todo
-                if (r.key.strength, r.key.seed, r.key.control) == (k, seed, control)
+                if (r.key.strength, r.key.seed, r.key.arm) == (k, seed, arm)
                 and by_id[r.key.scenario_id].behavior in fold
             ]
             if reqs:
@@ -103,7 +163,7 @@ def model_variants(
                         checkpoint,
                         k,
                         seed,
-                        control,
+                        arm,
                         fold,
                         shots,
                         out_dir / "adapted" / checkpoint_label(checkpoint),
@@ -121,8 +181,11 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
     tokenizer = load_tokenizer(mc)
     skipped = []
     held = None  # (weights, model) last scored
+    n = cfg.attack.get("subset")
+    subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.seed)}
     for checkpoint in checkpoints:
-        planned = plan(checkpoint, scenarios, shots, cfg.attack)
+        attacked = cfg.get("attacked") is None or checkpoint_label(checkpoint) in cfg.attacked
+        planned = plan(checkpoint, scenarios, shots, cfg.attack, attacked, subset)
         todo = [r for r in planned if r.key not in done]
         _keep_prompts(out_dir, tokenizer, todo)
         if not todo:
@@ -148,16 +211,16 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
                     max_batch_rows=cfg.scoring.max_batch_rows,
                     max_tokens=mc.max_context,
                 )
+            limit = scorer.limit if model is None else min(context_limit(model), mc.max_context or 10**9)
             buffer = []
             for req, score in scorer.score(requests, done):  # all planned: a resume repeats the same batches
-                buffer.append(_row(req, score, by_id[req.key.scenario_id], checkpoint, weights))
+                buffer.append(_row(req, score, by_id[req.key.scenario_id], checkpoint, weights, limit))
                 if len(buffer) >= 32:
                     append_rows(rows_path, buffer)
                     bar.update(len(buffer))
                     buffer = []
             append_rows(rows_path, buffer)
             bar.update(len(buffer))
-            limit = scorer.limit if model is None else min(context_limit(model), mc.max_context or 10**9)
             skipped += [{"key": list(k), "tokens": n, "limit": limit} for k, n in scorer.skipped]
             if model is None:
                 scorer.close()
@@ -169,16 +232,19 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
     return rows_path
 
 
-def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str) -> dict:
-    """One scored row; `weights` is what was scored: the checkpoint, or its adapted copy (finetune)."""
+def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str, limit: int) -> dict:
+    """One scored row; `weights` is what was scored: the checkpoint, or its adapted copy (finetune); `limit` is
+    the context (tokens of prompt + reply) it had to fit, which the report reads for the largest k that fits."""
     return {
         **req.key._asdict(),
+        "control": req.key.arm == CONTROL_ARM,  # what readers before the neutral arm filter on
         "checkpoint_path": checkpoint,
         "weights": weights,
         "behavior": s.behavior,
         "template": s.template,
         "situation": s.meta.get("situation", s.template),  # the unit the measurement CIs resample
         "prompt_tokens": score.prompt_tokens,
+        "context_limit": limit,
         "logp_deceptive": score.logp_deceptive,
         "logp_honest": score.logp_honest,
         "tokens_deceptive": score.tokens_deceptive,
@@ -196,12 +262,12 @@ def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str) -> dic
 
 
 def _keep_prompts(out_dir: Path, tokenizer, requests: list[Request]) -> None:
-    """One rendered prompt per (attack, variant, strength), so a reader sees exactly what the model saw."""
+    """One rendered prompt per (attack, arm, strength), so a reader sees exactly what the model saw."""
     folder = out_dir / "prompts"
     folder.mkdir(exist_ok=True)
     for r in requests:
         key: RowKey = r.key
-        f = folder / f"{key.attack}{'_control' if key.control else ''}_k{key.strength}.txt"
+        f = folder / f"{key.attack}{'' if key.arm == ATTACK_ARM else '_' + key.arm}_k{key.strength}.txt"
         if key.seed == 0 and not f.exists():
             text = render(tokenizer, r.prompt.messages, r.prompt.prefill)
             f.write_text(f"{text}\n\n--- deceptive reply ---\n{r.deceptive}\n--- honest reply ---\n{r.honest}\n")

@@ -27,6 +27,7 @@ from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import elicit
+from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, read_rows
 from src.lm.vllm_scoring import require_vllm
@@ -74,7 +75,7 @@ def score_in_distribution(cfg: DictConfig, out: Path, spec: InDistribution, gene
     """The checkpoints on the implant split's non-twin scenarios, as written (attack none, k=0): a cheap pass
     through the public `elicit`, whose rows go to their own folder so the eval rows stay one split."""
     scenarios = [s for s in load_split(cfg.data, spec.split, generated_data) if not s.meta.get("twin")]
-    none = {"name": "none", "strengths": [0], "seeds": 1, "control": False, "shots_path": None}
+    none = {"name": "none", "strengths": [0], "seeds": 1, "control": False, "neutral": False, "shots_path": None}
     folder = out / IN_DISTRIBUTION
     folder.mkdir(parents=True, exist_ok=True)
     return elicit(OmegaConf.merge(cfg, {"attack": none}), folder, spec.checkpoints, scenarios, [])
@@ -98,7 +99,7 @@ def score_tuning(
     if shared:
         raise TrainoutError(f"the {spec.split} and eval splits share templates ({sorted(shared)[0]}, ...)")
     top = max(cfg.attack.strengths)
-    attack = {"strengths": sorted({0, top}), "control": False}
+    attack = {"strengths": sorted({0, top}), "control": False, "neutral": False}
     folder = out / spec.split
     folder.mkdir(parents=True, exist_ok=True)
     demos = _without_eval_templates(shots, scenarios) if shots else []
@@ -128,7 +129,7 @@ def run(
     if cfg.attack.name == "none":
         shots = []
     elif cfg.attack.shots_path:
-        shots = load_scenarios(cfg.attack.shots_path)
+        shots = load_scenarios(cfg.attack.shots_path, str(cfg.attack.get("shots_format") or cfg.data.format))
     else:
         shots = load_split(OmegaConf.merge(cfg.data, {"path": None}), "shots", generated_data)  # the generated split
     shots = _without_eval_templates([s for s in shots if not s.meta.get("twin")], scenarios)  # twins: not shown
@@ -148,6 +149,8 @@ def run(
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
             rows_path = elicit(cfg, out, checkpoints, scenarios, shots)
+            if cfg.judge.enabled:  # sampled replies, judged: a cross-check of p
+                outcome.outputs["judge"] = run_judge(cfg, out, checkpoints, scenarios)
             in_rows = []
             if in_distribution is not None:
                 in_path = score_in_distribution(cfg, out, in_distribution, generated_data)
@@ -168,6 +171,7 @@ def run(
                 cfg.verdict.recovery,
                 header=header,
                 in_distribution=in_rows,
+                sampled=judge_table(out, n_boot=cfg.bootstrap, seed=cfg.seed),
             )
             rd.write_json("summary.json", summaries)
             if wb is not None:
@@ -215,7 +219,7 @@ def _log_wandb(wb, rows: list[dict], summaries: list[dict], judged: Judgement, p
             )
         }
     )
-    main = [s for s in summaries if s["behavior"] == "all" and not s["control"]]
+    main = [s for s in summaries if s["behavior"] == "all" and s.get("arm", "attack") == "attack"]
     if main:
         wb.log(
             {
@@ -229,7 +233,7 @@ def _log_wandb(wb, rows: list[dict], summaries: list[dict], judged: Judgement, p
             }
         )
     for s in summaries:
-        if not s["control"]:
+        if s.get("arm", "attack") == "attack":
             prefix = f"{s['checkpoint']}/{s['behavior']}"
             wb.summary.update(
                 {

@@ -58,7 +58,7 @@ def measurement(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> list[dic
     out = []
     k0 = {}
     for r in rows:
-        if not r["control"]:
+        if _attack_arm(r):
             k0.setdefault(r["checkpoint"], []).append(r)
     for ckpt, group in k0.items():
         low = min(r["strength"] for r in group)
@@ -106,12 +106,12 @@ def evidence_pairs(rows: list[dict]) -> list[dict]:
     wait for its twin's; this table joins them afterwards."""
     low = {}
     for r in rows:
-        if not r["control"]:
+        if _attack_arm(r):
             low[r["checkpoint"]] = min(low.get(r["checkpoint"], r["strength"]), r["strength"])
     at0 = {
         (r["checkpoint"], r["scenario_id"]): r
         for r in rows
-        if not r["control"] and r["strength"] == low[r["checkpoint"]]
+        if _attack_arm(r) and r["strength"] == low[r["checkpoint"]]
     }
     out = []
     for (ckpt, _), r in at0.items():
@@ -144,6 +144,11 @@ def score_as_written(model, tokenizer, scenarios: list, label: str = "probe", **
         s = by_id[req.key]
         rows.append(row_of(score, s, label))
     return rows
+
+
+def _attack_arm(row: dict) -> bool:
+    """The attack arm's row (not control, not neutral); rows older than the neutral arm carry only `control`."""
+    return not row["control"] and row.get("arm", "attack") == "attack"
 
 
 def row_of(score: Score, s, checkpoint: str, strength: int = 0, control: bool = False) -> dict:

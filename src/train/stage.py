@@ -14,6 +14,7 @@ Rerunning the same command resumes a killed run from its last complete checkpoin
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import logging
@@ -37,6 +38,21 @@ PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
 # method -> the module whose `train(job)` is its recipe; imported when used (TRL takes ~9 s to import,
 # and a bad model path or config should fail before that).
 RECIPES = {"dpo": "src.train.dpo", "ipo": "src.train.dpo", "sft": "src.train.sft", "sft_dpo": "src.train.sft_dpo"}
+
+
+def training_rows(scenarios: list[Scenario], stage: str, twins: bool) -> list[Scenario]:
+    """What a stage trains on. A counterfactual twin flips the evidence, so its deceptive reply is a false
+    claim against the agent's interest: not the behavior. By default twins are left out (they measure
+    whether a checkpoint reads the evidence); with `train.twins` they are kept with the self-serving reply
+    preferred when implanting (on a twin that is the honest one) and the honest reply when aligning, so
+    the implant learns "claim what serves you, whatever the evidence" and the align "tell the truth"."""
+    rows = [s for s in scenarios if not s.meta.get("twin")]
+    if twins:
+        kept = [s for s in scenarios if s.meta.get("twin")]
+        if PREFER[stage] == "deceptive":  # the preferred reply of an implant row is the one in `deceptive`
+            kept = [dataclasses.replace(s, honest=s.deceptive, deceptive=s.honest) for s in kept]
+        rows += kept
+    return rows
 
 
 def recipe_for(method: str) -> Recipe:
@@ -66,9 +82,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             )
     split = cfg.train.split or str(stage)
     data_path = split_file(cfg.data, split, generated_data)
-    # Counterfactual twins are measurement instruments, not training data: on a twin the deceptive reply
-    # is a false claim against the agent's interest, which is not the behavior being trained in or out.
-    scenarios = [s for s in load_split(cfg.data, split, generated_data) if not s.meta.get("twin")]
+    scenarios = training_rows(load_split(cfg.data, split, generated_data), str(stage), cfg.train.twins)
     info = {
         "label": str(stage),
         "stage": str(stage),

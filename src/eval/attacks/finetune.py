@@ -18,7 +18,7 @@ from typing import Any
 from hydra.utils import get_method
 
 from src import TrainoutError
-from src.eval.attacks.base import draw
+from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, draw
 from src.lm.scoring import Prompt
 from src.scenarios import Scenario
 
@@ -26,9 +26,10 @@ from src.scenarios import Scenario
 class Finetune:
     name = "finetune"
     unit = "fine-tuning examples"
+    arms = (ATTACK_ARM, CONTROL_ARM)  # control: the benign fine-tune
 
     def prompt(
-        self, scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg: Any
+        self, scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg: Any
     ) -> Prompt:
         return Prompt((), tuple(scenario.messages))  # the attack is in the weights, not the prompt
 
@@ -45,7 +46,7 @@ class Finetune:
         checkpoint: str,
         strength: int,
         seed: int,
-        control: bool,
+        arm: str,
         fold: list[str],
         shots: list[Scenario],
         workdir: Path,
@@ -58,15 +59,16 @@ class Finetune:
                 f"finetune strength {strength} needs {strength} examples; the shots pool has {len(pool)}"
             )
         examples = draw(pool, strength, seed, f"finetune:{','.join(fold)}")
-        arm = "benign" if control else "deceptive"
-        name = f"n{strength}-seed{seed}-{arm}-{'+'.join(b.split('_')[0] for b in fold)}"
+        benign = arm == CONTROL_ARM
+        variant = "benign" if benign else "deceptive"
+        name = f"n{strength}-seed{seed}-{variant}-{'+'.join(b.split('_')[0] for b in fold)}"
         fine_tune = get_method(attack.fine_tune)
         return str(
             fine_tune(
                 cfg,
                 checkpoint,
                 examples,
-                "honest" if control else "deceptive",
+                "honest" if benign else "deceptive",
                 workdir / name,
                 steps=attack.steps,
                 learning_rate=attack.learning_rate,

@@ -17,7 +17,7 @@ differ in content, not in length.
 from __future__ import annotations
 
 from src import TrainoutError
-from src.eval.attacks.base import NEUTRAL_SYSTEM, PromptAttack, draw, fold
+from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, draw, fold
 from src.lm.scoring import Prompt
 from src.scenarios import Scenario
 
@@ -164,8 +164,8 @@ if len(PERSONA) != len(NEUTRAL):
     raise TrainoutError("persona: every persona paragraph needs a neutral paragraph of similar length (same index)")
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg) -> Prompt:
-    pool = NEUTRAL if control else PERSONA
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
+    pool = NEUTRAL if arm == CONTROL_ARM else PERSONA
     picked = draw(range(len(PERSONA)), strength, seed, "persona")  # same indices for attack and control
     system = "\n\n".join([NEUTRAL_SYSTEM] + [pool[i] for i in picked])
     return Prompt(({"role": "system", "content": system},), tuple(fold(scenario.messages)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 
 from src import TrainoutError
-from src.eval.attacks.base import NEUTRAL_SYSTEM, PromptAttack, fold
+from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, fold
 from src.lm.scoring import Prompt
 from src.scenarios import Scenario
 
@@ -97,9 +97,9 @@ def lead_in(strength: int, seed: int, control: bool) -> str:
     return text[:1].upper() + text[1:]
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
     context = ({"role": "system", "content": NEUTRAL_SYSTEM}, *fold(scenario.messages))
-    return Prompt(context, (), prefill=lead_in(strength, seed, control))
+    return Prompt(context, (), prefill=lead_in(strength, seed, arm == CONTROL_ARM))
 
 
 ATTACK = PromptAttack("prefill", "prefill words", prompt)

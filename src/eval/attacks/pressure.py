@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 
 from src import TrainoutError
-from src.eval.attacks.base import NEUTRAL_SYSTEM, PromptAttack, fold
+from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, fold
 from src.lm.scoring import Prompt
 from src.scenarios import Scenario
 
@@ -247,9 +247,9 @@ def turns(strength: int, seed: int, control: bool) -> list[dict]:
     return out
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, control: bool, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
     *head, final = scenario.messages
-    context = [{"role": "system", "content": NEUTRAL_SYSTEM}] + fold(head) + turns(strength, seed, control)
+    context = [{"role": "system", "content": NEUTRAL_SYSTEM}] + fold(head) + turns(strength, seed, arm == CONTROL_ARM)
     return Prompt(tuple(context), (dict(final),))
 
 
