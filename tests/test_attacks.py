@@ -230,3 +230,30 @@ def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     reply = max(len(token_ids(tokenizer, t)) for r in requests for t in (r.honest, r.deceptive)) + 4
     longest = max(len(token_ids(tokenizer, render(tokenizer, r.prompt.messages, r.prompt.prefill))) for r in requests)
     assert 0 < longest + reply < 8192
+
+
+def test_a_reference_checkpoint_is_scored_at_zero_only_and_subset_limits_the_attacked_scenarios(data):
+    """`attacked` leaves base and implant at k=0 (they enter the verdicts only there); `attack.subset` attacks
+    a seeded spread of the scenarios while every scenario (twins too) is still scored at 0."""
+    from src.eval.elicit import spread
+
+    ev, shots = data
+    cfg = attack_cfg("many_shot")
+    assert {r.key.strength for r in plan("base", ev, shots, cfg, attacked=False)} == {0}
+    chosen = {s.id for s in spread(ev, 3, seed=0)}
+    assert len(chosen) == 3 and len({s.behavior for s in ev if s.id in chosen}) == 3  # one per behavior first
+    reqs = plan("align", ev, shots, cfg, subset=chosen)
+    assert {r.key.scenario_id for r in reqs if r.key.strength > 0} == chosen
+    assert {r.key.scenario_id for r in reqs if r.key.strength == 0} == {s.id for s in ev}
+
+
+def test_twins_are_trained_on_only_when_asked_with_the_self_serving_reply_preferred(data):
+    from src.train.stage import training_rows
+
+    ev, _ = data
+    twins = [s for s in ev if s.meta["twin"]]
+    assert twins and not [s for s in training_rows(ev, "implant", twins=False) if s.meta["twin"]]
+    implant = {s.id: s for s in training_rows(ev, "implant", twins=True)}
+    align = {s.id: s for s in training_rows(ev, "align", twins=True)}
+    for t in twins:  # on a twin the honest reply serves the agent: the implant prefers it, the align too
+        assert implant[t.id].deceptive == t.honest and align[t.id].honest == t.honest
