@@ -319,3 +319,28 @@ def test_seeds_group_within_each_swept_value(tmp_path):
         ("beta=0.5", 0, False),
         ("beta=0.5", 1, False),
     ]
+
+
+def test_r_reads_only_the_attacked_scenarios_when_the_attack_covers_a_subset():
+    """`attack.subset`: align is scored at k=0 on every scenario but attacked on some. R's baseline p(0) must
+    come from the same scenarios as p(k*), or a subset that happens to sit high would read as recovery."""
+
+    # Scenario 0 of each template sits high at every strength; scenarios 1, 2 low. Only scenario 0 is attacked,
+    # and the attack does nothing: R must be ~0, not the gap between scenario 0 and the rest.
+    def align(k, control):
+        return 0.0
+
+    data = rows("base", BASE) + rows("implant", IMPLANT)
+    for r in rows("align", align):
+        high = r["scenario_id"].endswith("-0")
+        if r["strength"] > 0 and not high:
+            continue  # not attacked
+        r["delta"] = r["delta"] + (3.0 if high else -3.0)
+        r["p_behavior"] = 1 / (1 + math.exp(-r["delta"]))
+        data.append(r)
+    for r in data:  # base and implant share the template offsets; shift implant's scenario 0 alike
+        if r["checkpoint"] == "implant" and r["scenario_id"].endswith("-0"):
+            r["delta"] += 3.0
+            r["p_behavior"] = 1 / (1 + math.exp(-r["delta"]))
+    v = _overall(judge(data, n_boot=300))
+    assert v.R["value"] == pytest.approx(0.0, abs=0.1), v.R

@@ -439,6 +439,10 @@ REFERENCE_ARMS = (NEUTRAL_ARM, CONTROL_ARM)  # what E contrasts the attack with,
 def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) -> dict:
     """E(k) against each reference arm and R(k) at every strength > 0 of one checkpoint, and R's denominator,
     all from one paired draw. E itself reads the first reference arm scored at k (neutral, else control)."""
+    attacked = {r["scenario_id"] for r in treated if arm_of(r) == ATTACK_ARM and r["strength"] > 0}
+    if attacked:  # `attack.subset` attacks some scenarios only: every arm, k=0 included, reads those
+        treated = [r for r in treated if r["scenario_id"] in attacked]
+        implant = [r for r in implant if r["scenario_id"] in attacked]
     main = [r for r in treated if arm_of(r) == ATTACK_ARM]
     ks = sorted({r["strength"] for r in main})
     arms: dict = {}
