@@ -170,10 +170,9 @@ def test_arms_are_planned_and_keyed(generated):
     keys = {(r.key.arm, r.key.strength, r.key.seed, r.key.scenario_id) for r in reqs}
     assert keys == {
         (ATTACK_ARM, 0, 0, target.id),
-        (CONTROL_ARM, 0, 0, target.id),
         (ATTACK_ARM, 0, 0, twin.id),  # twins: strength 0, attack arm only
         *((arm, 2, seed, target.id) for arm in (ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM) for seed in (0, 1)),
-    }  # neutral: strengths above 0 only (at 0 its prompt is the attack's)
+    }  # control and neutral: strengths above 0 only (at 0 their prompt is the attack's)
     # A row written before the neutral arm (only `control`) resumes under the same key as its arm.
     old = {"checkpoint": "base", "attack": "many_shot", "strength": 2, "seed": 1, "scenario_id": target.id}
     assert row_key({**old, "control": True}).arm == CONTROL_ARM and row_key({**old, "control": False}).arm == "attack"
@@ -232,7 +231,6 @@ def test_an_mwe_demonstrations_file_feeds_many_shot(tmp_path, generated):
     rows = rows_of(out)
     assert {(r["arm"], r["strength"]) for r in rows if not r["twin"]} == {
         (ATTACK_ARM, 0),
-        (CONTROL_ARM, 0),
         (ATTACK_ARM, 1),
         (CONTROL_ARM, 1),
         (NEUTRAL_ARM, 1),
@@ -242,7 +240,11 @@ def test_an_mwe_demonstrations_file_feeds_many_shot(tmp_path, generated):
     assert any(x["question"].split("\n")[0] in shown for x in MWE)
     assert "A note from the office:" in (out / "prompts" / "many_shot_neutral_k1.txt").read_text()
     report = (out / "report.md").read_text()
-    assert "| base (neutral) | — |" in report and "| base (control) |" in report
+    at_zero = {
+        arm: re.search(rf"\| base{label} \| ([^|]+) \|", report.split("## Mean p(behavior)")[1])
+        for arm, label in ((ATTACK_ARM, ""), (CONTROL_ARM, " \\(control\\)"), (NEUTRAL_ARM, " \\(neutral\\)"))
+    }
+    assert len({m.group(1) for m in at_zero.values()}) == 1  # k=0 is scored once: every arm's curve starts there
     assert re.search(r"Largest strength whose prompts all fit the model's context \(\d+ tokens", report, re.I)
 
 
@@ -260,7 +262,7 @@ def test_the_report_states_the_largest_k_that_fits_and_the_skipped_count(tmp_pat
         for k in (0, 4)
         for seed in range(2 if k else 1)
         for arm in (ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM)
-        if not (arm == NEUTRAL_ARM and k == 0)
+        if arm == ATTACK_ARM or k > 0
     ]
     skipped = [
         {"key": ["align", "many_shot", arm, 16, seed, f"t{t}-0"], "tokens": 400, "limit": 300}
@@ -275,4 +277,4 @@ def test_the_report_states_the_largest_k_that_fits_and_the_skipped_count(tmp_pat
         "The largest strength whose prompts all fit the model's context (300 tokens, prompt and reply) is 4 shots; "
         "24 prompts exceeded it (24 at 16) and were skipped, never truncated (`skipped.json`)." in text
     )
-    assert "| align (neutral) | — |" in text and "| align (control) |" in text and "| align |" in text
+    assert "| align (neutral) |" in text and "| align (control) |" in text and "| align |" in text

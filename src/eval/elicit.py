@@ -88,8 +88,9 @@ def plan(
     `subset` (scenario ids, `attack.subset`): the only scenarios scored above strength 0.
 
     Counterfactual twins (scenario meta `twin`) are scored at the family's strength 0 only, attack arm: they
-    measure whether the checkpoint reads the evidence, not how the attack moves it. The neutral arm is scored
-    at strengths above 0 only: at 0 there is nothing to replace, so its prompt would be the attack's."""
+    measure whether the checkpoint reads the evidence, not how the attack moves it. The reference arms (control,
+    neutral) are scored at strengths above 0 only: at 0 nothing is drawn, so their prompt is the attack's, and
+    their curves start from the attack's strength-0 rows (`summary.summarize`)."""
     attack = get_attack(attack_cfg.name)
     label = checkpoint_label(checkpoint)
     requests = []
@@ -97,7 +98,7 @@ def plan(
     for k in strengths if attacked else strengths[:1]:
         for seed in range(attack_cfg.seeds if k > 0 else 1):  # k=0 has nothing to draw
             for arm in arms(attack_cfg):
-                if arm == NEUTRAL_ARM and k == 0:
+                if arm != ATTACK_ARM and k == 0:
                     continue
                 for s in scenarios:
                     if s.meta.get("twin") and (k > 0 or arm != ATTACK_ARM):

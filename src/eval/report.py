@@ -471,7 +471,15 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
         "",
         "## Mean p(behavior) by strength, all behaviors (95% CI)",
         "",
-        "Arms: " + "; ".join(f"{a}: {ARM_MEANING[a]}" for a in arms) + ".",
+        "Arms: "
+        + "; ".join(f"{a}: {ARM_MEANING[a]}" for a in arms)
+        + "."
+        + (
+            " At k=0 nothing is drawn, so every arm's prompt is the attack's: it is scored once and each arm's "
+            "curve starts from it."
+            if len(arms) > 1
+            else ""
+        ),
         "",
         "| checkpoint | " + " | ".join(f"k={k}" for k in ks) + " |",
         "|---|" + "---|" * len(ks),

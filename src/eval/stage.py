@@ -33,7 +33,7 @@ from src.io import atomic_write_text, file_hash, read_rows
 from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, load_tokenizer
 from src.rundir import RunDir, is_main_process
-from src.scenarios import load_scenarios
+from src.scenarios import Scenario, load_scenarios
 from src.tracking import tracked_run
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,14 @@ def check_verdict(cfg: DictConfig) -> None:
 
 
 def score_in_distribution(cfg: DictConfig, out: Path, spec: InDistribution, generated_data: Path | None) -> Path:
-    """The checkpoints on the implant split's non-twin scenarios, as written (attack none, k=0): a cheap pass
-    through the public `elicit`, whose rows go to their own folder so the eval rows stay one split."""
-    scenarios = [s for s in load_split(cfg.data, spec.split, generated_data) if not s.meta.get("twin")]
+    """The checkpoints on the implant split as written (attack none, k=0), one non-twin scenario per template
+    (the template is what the interval resamples; a second fill of a trained template adds little): a cheap
+    pass through the public `elicit`, whose rows go to their own folder so the eval rows stay one split."""
+    first: dict[str, Scenario] = {}
+    for s in sorted(load_split(cfg.data, spec.split, generated_data), key=lambda s: s.id):
+        if not s.meta.get("twin"):
+            first.setdefault(s.template, s)
+    scenarios = list(first.values())
     none = {"name": "none", "strengths": [0], "seeds": 1, "control": False, "neutral": False, "shots_path": None}
     folder = out / IN_DISTRIBUTION
     folder.mkdir(parents=True, exist_ok=True)

@@ -246,12 +246,16 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
 
 def summarize(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> list[dict]:
     """One summary per (checkpoint, behavior, attack, arm), plus behavior='all' pooling every template; arms in
-    the order attack, control, neutral. Counterfactual twins are left out: they enter `measurement` only."""
+    the order attack, control, neutral. A reference arm's curve starts from the attack's strength-0 rows (the
+    same prompt, scored once). Counterfactual twins are left out: they enter `measurement` only."""
     rows = [r for r in rows if not r.get("twin")]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         for behavior in (r["behavior"], "all"):
             groups.setdefault((r["checkpoint"], behavior, r["attack"], arm_of(r)), []).append(r)
+    for (ckpt, behavior, attack, arm), g in groups.items():  # a reference arm is not scored at k=0, where its
+        if arm != ATTACK_ARM and not any(r["strength"] == 0 for r in g):  # prompt is the attack's: start from it
+            g[:0] = [r for r in groups.get((ckpt, behavior, attack, ATTACK_ARM), []) if r["strength"] == 0]
     order = {c: i for i, c in enumerate(dict.fromkeys(r["checkpoint"] for r in rows))}  # as given, not a-z
     out = []
     for (ckpt, behavior, attack, arm), g in sorted(
