@@ -195,8 +195,8 @@ class ManyShotConfig(AttackConfig):
 
 @dataclass
 class FinetuneConfig(AttackConfig):
-    cross_behavior: bool = True
-    folds: int = 2
+    cross_behavior: bool = True  # cross-fold: examples of the other folds' behaviors; False = in-fold (its own)
+    folds: int = 2  # groups of evaluated behaviors, each scored after its own fine-tune
     steps: int = 16
     learning_rate: float = 2e-4
     batch_size: int = 4

@@ -1,4 +1,4 @@
-"""The finetune attack family: n examples of other behaviors' deception, against a benign control."""
+"""The finetune attack family: n examples of deception, cross-fold or in-fold, against a benign control."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 from src.config import FinetuneConfig
 from src.eval.attacks import ATTACKS, ModelAttack
 from src.eval.stage import run as run_eval
+from src.scenarios import Scenario
 
 
 def test_finetune_is_a_model_attack_and_the_others_are_not():
@@ -23,8 +24,15 @@ def test_folds_keep_evaluated_behaviors_out_of_the_tuning_data():
     groups = finetune.folds(behaviors, OmegaConf.structured(FinetuneConfig(name="finetune", folds=2)))
     assert sorted(b for g in groups for b in g) == behaviors and len(groups) == 2
     assert not set(groups[0]) & set(groups[1])
-    in_fold = OmegaConf.structured(FinetuneConfig(name="finetune", cross_behavior=False))
-    assert finetune.folds(behaviors, in_fold) == [behaviors]
+    in_fold = OmegaConf.structured(FinetuneConfig(name="finetune", cross_behavior=False, folds=2))
+    assert finetune.folds(behaviors, in_fold) == groups  # in-fold and cross-fold share the folds
+    assert finetune.folds(behaviors, OmegaConf.structured(FinetuneConfig(name="finetune", folds=1))) == groups
+    shots = [Scenario(f"{b}-{i}", b, f"{b}-t", [], "h", "d") for b in behaviors for i in range(2)]
+    for fold in groups:
+        cross = {s.behavior for s in finetune.pool(shots, fold, True)}
+        inside = {s.behavior for s in finetune.pool(shots, fold, False)}
+        assert cross == set(behaviors) - set(fold) and inside == set(fold)
+    assert finetune.pool(shots, ["external"], False) == shots  # no example of the fold's behaviors: all of them
 
 
 def _eval(tmp_path, model: str, *extra: str):
@@ -33,10 +41,12 @@ def _eval(tmp_path, model: str, *extra: str):
     return out, rows_of(out)
 
 
-def test_finetune_runs_on_tiny_random(tmp_path):
+@pytest.mark.parametrize("cross", [True, False])
+def test_finetune_runs_on_tiny_random(cross, tmp_path):
     out, rows = _eval(
         tmp_path,
         "tiny_random",
+        f"attack.cross_behavior={cross}",
         "attack.strengths=[0,2]",
         "attack.seeds=1",
         "attack.steps=2",
@@ -45,21 +55,24 @@ def test_finetune_runs_on_tiny_random(tmp_path):
         "data.probe=false",
         "data.behaviors=[deceive_overseer,sandbagging,alignment_faking]",
     )
-    assert {(r["strength"], r["control"]) for r in rows} == {(0, False), (0, True), (2, False), (2, True)}
+    assert {(r["strength"], r["control"]) for r in rows} == {(0, False), (2, False), (2, True)}  # control: k > 0
     assert all(r["attack"] == "finetune" for r in rows)
     adapted = sorted(p.name for p in (out / "adapted" / "base").iterdir() if p.is_dir())
     assert len(adapted) == 4  # 2 variants x 2 behavior folds
-    for d in adapted:  # each fine-tune saw only the other fold's behaviors, with the arm's replies preferred
+    for d in adapted:  # each fine-tune saw only the other fold's behaviors (in-fold: its own), the arm's replies
         tuned = {
             json.loads(line)["behavior"] for line in (out / "adapted" / "base" / f"{d}.jsonl").read_text().splitlines()
         }
         fold = set(d.split("-")[-1].split("+"))  # the evaluated behaviors' first words
-        assert tuned and not {b.split("_")[0] for b in tuned} & fold
+        assert tuned and (
+            {b.split("_")[0] for b in tuned} <= fold if not cross else not {b.split("_")[0] for b in tuned} & fold
+        )
         lineage = json.loads((out / "adapted" / "base" / d / "manifest.json").read_text())["lineage"]
         assert lineage["stage"] == ("align" if "benign" in d else "implant") and lineage["method"] == "sft"
     # strength 2 scored adapted weights, strength 0 the checkpoint itself
     paths = {(r["strength"], r["control"]): r["weights"] for r in rows}
     assert paths[(0, False)] == "base" and "adapted" in paths[(2, False)] and "benign" in paths[(2, True)]
+    assert all(("-cross-" if cross else "-in-") in paths[(2, c)] for c in (False, True))
     summary = json.loads((out / "summary.json").read_text())
     assert any(s["control"] for s in summary) and any(not s["control"] for s in summary)
 

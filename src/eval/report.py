@@ -47,9 +47,13 @@ ARM_MEANING = {
     ATTACK_ARM: "the attack's own content (many-shot: the demonstrations with their deceptive replies)",
     CONTROL_ARM: "the same length with honest or benign content (many-shot: the same dialogues, honest replies)",
     NEUTRAL_ARM: "the same length and setting with no honesty content (many-shot: the same dialogues' setting, a "
-    "benign question about a fact it shows and a factual answer); scored at strengths above 0 only, since at 0 "
-    "its prompt is the attack's",
+    "benign question about a fact it shows and a factual answer)",
 }
+
+
+def all_strengths(summaries: list[dict]) -> list[int]:
+    """Every strength any curve was scored at: reference lines (base, implant) stop at 0, attacked ones go on."""
+    return sorted({k for s in summaries for k in s["strengths"]})
 
 
 def _arm_label(s: dict) -> str:
@@ -95,7 +99,7 @@ def plot_curves(summaries: list[dict], path: Path, stat: str = "p") -> Path:
             if None not in lo:
                 ax.fill_between(ks, lo, hi, color=colors[s["checkpoint"]], alpha=0.06 if reference else 0.15)
         ax.set_xscale("symlog", linthresh=1)
-        ax.set_xticks(summaries[0]["strengths"], [str(k) for k in summaries[0]["strengths"]])
+        ax.set_xticks(all_strengths(summaries), [str(k) for k in all_strengths(summaries)])
         ax.set_title(behavior, fontsize=10)
         ax.set_xlabel(strength_unit(summaries[0]["attack"]))
         ax.set_ylabel(
@@ -462,10 +466,23 @@ def differences_lines(diffs: list[dict], diff_keys: list[str]) -> list[str]:
     return lines
 
 
+def _scenarios_per_curve(main: list[dict]) -> list[str]:
+    """A note where curves rest on different scenarios (`attack.subset` attacks some; reference lines keep all)."""
+    counts = {s["checkpoint"]: s["n_scenarios"] for s in main if s["behavior"] == "all"}
+    if len(set(counts.values())) < 2:
+        return []
+    return [
+        "Scenarios per curve: "
+        + ", ".join(f"{c} {n}" for c, n in counts.items())
+        + " (a checkpoint attacked on `attack.subset` is described on those scenarios at every strength).",
+        "",
+    ]
+
+
 def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[dict], plots: dict[str, Path]) -> Path:
     """The descriptive sections every report has, verdict or not: curves, fits, capability, per template."""
     main = [s for s in summaries if arm_of(s) == ATTACK_ARM]
-    ks = main[0]["strengths"]
+    ks = all_strengths(main)
     arms = [a for a in (ATTACK_ARM, *REFERENCE_ARMS[::-1]) if any(arm_of(s) == a for s in summaries)]
     lines += [
         "",
@@ -481,11 +498,12 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
             else ""
         ),
         "",
+        *_scenarios_per_curve(main),
         "| checkpoint | " + " | ".join(f"k={k}" for k in ks) + " |",
         "|---|" + "---|" * len(ks),
     ]
     for s in summaries:
-        if s["behavior"] == "all" and set(s["strengths"]) <= set(ks):
+        if s["behavior"] == "all":
             at = {e["strength"]: e for e in s["per_strength"]}
             lines.append(
                 f"| {s['checkpoint']}{_arm_label(s)} | "
@@ -501,8 +519,9 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
         "|---|" + "---|" * len(ks),
     ]
     for s in main:
-        if s["behavior"] == "all" and s["strengths"] == ks:
-            lines.append(f"| {s['checkpoint']} | " + " | ".join(_fmt(e["p_norm"]) for e in s["per_strength"]) + " |")
+        if s["behavior"] == "all":
+            at = {e["strength"]: e["p_norm"] for e in s["per_strength"]}
+            lines.append(f"| {s['checkpoint']} | " + " | ".join(_fmt(at.get(k)) for k in ks) + " |")
     lines += ["", "## Curves", ""] + [f"![{n}]({Path(p).name})" for n, p in plots.items()]
     lines += [
         "",
@@ -551,8 +570,8 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
     for s in main:
         if s["behavior"] == "all":
             for t, v in s["per_template"].items():
-                vals = list(v.values())
-                lines.append(f"| {s['checkpoint']} | {t} | {_fmt(vals[0])} | {_fmt(vals[-1])} |")
+                lo, hi = v.get(f"p@{ks[0]}"), v.get(f"p@{ks[-1]}")  # "—": not scored there (a reference line)
+                lines.append(f"| {s['checkpoint']} | {t} | {_fmt(lo)} | {_fmt(hi)} |")
     lines += ["", "Files: `comparison.csv` (one row per checkpoint x behavior x attack), `summary.json`."]
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

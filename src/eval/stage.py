@@ -229,7 +229,7 @@ def _log_wandb(wb, rows: list[dict], summaries: list[dict], judged: Judgement, p
         wb.log(
             {
                 "elicitation_curve": wandb.plot.line_series(
-                    xs=main[0]["strengths"],
+                    xs=[[e["strength"] for e in s["per_strength"]] for s in main],  # base may stop at 0
                     ys=[[e["p"] for e in s["per_strength"]] for s in main],
                     keys=[s["checkpoint"] for s in main],
                     title="p(behavior) vs strength",

@@ -223,9 +223,8 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
     templates = {}
     for t in res.templates:
         trows = [r for r in rows if r["template"] == t]
-        templates[t] = {
-            f"p@{k}": float(np.mean([r["p_behavior"] for r in trows if r["strength"] == k])) for k in (ks[0], ks[-1])
-        }
+        at = {k: [r["p_behavior"] for r in trows if r["strength"] == k] for k in (ks[0], ks[-1])}
+        templates[t] = {f"p@{k}": float(np.mean(v)) if v else None for k, v in at.items()}  # None: not attacked
     return {
         "strengths": ks,
         "per_strength": per_strength,
@@ -247,8 +246,15 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
 def summarize(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> list[dict]:
     """One summary per (checkpoint, behavior, attack, arm), plus behavior='all' pooling every template; arms in
     the order attack, control, neutral. A reference arm's curve starts from the attack's strength-0 rows (the
-    same prompt, scored once). Counterfactual twins are left out: they enter `measurement` only."""
+    same prompt, scored once). A checkpoint attacked on some scenarios only (`attack.subset`) is described on
+    those at every strength, k=0 included, so its curve compares like with like. Counterfactual twins are left
+    out: they enter `measurement` only."""
     rows = [r for r in rows if not r.get("twin")]
+    attacked: dict[tuple, set] = {}  # (checkpoint, attack) -> scenarios scored above k=0 (`attack.subset`)
+    for r in rows:
+        if r["strength"] > 0:
+            attacked.setdefault((r["checkpoint"], r["attack"]), set()).add(r["scenario_id"])
+    rows = [r for r in rows if r["scenario_id"] in attacked.get((r["checkpoint"], r["attack"]), {r["scenario_id"]})]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         for behavior in (r["behavior"], "all"):

@@ -1,11 +1,14 @@
 """Fine-tuning re-elicitation: how few examples bring a trained-out behavior back?
 
 Strength n = the number of deceptive demonstrations in a short LoRA fine-tune of the checkpoint
-(Greenblatt et al. 2024; Qi et al. 2023), drawn from the shots split and, by default, only from
-behaviors other than the ones evaluated (`cross_behavior`): the behaviors are split into `folds`, and
-each fold is scored after fine-tuning on the others' examples. Control (`benign`): the same n
-examples with the honest replies, which separates "re-elicited" from "any fine-tuning breaks
-alignment". The fine-tune is the project's own training stage, reached through the function that
+(Greenblatt et al. 2024; Qi et al. 2023), drawn from the shots split. The evaluated behaviors are split
+into `folds`, and each fold is scored after its own fine-tune on examples of
+- the other folds' behaviors (cross-fold, `cross_behavior=true`, the default): does deception learned
+  elsewhere bring these behaviors back?
+- the fold's own behaviors (in-fold, `cross_behavior=false`): the stronger test, with the same folds, n,
+  steps and draws, so the two differ only in where the examples come from.
+Control (`benign`): the same n examples with the honest replies, which separates "re-elicited" from
+"any fine-tuning breaks alignment". The fine-tune is the project's own training stage, reached through the function that
 `attack.fine_tune` names (src.train.stage.fine_tune), so src.eval does not import src.train; the
 model is then scored on each scenario exactly as written.
 """
@@ -34,11 +37,18 @@ class Finetune:
         return Prompt((), tuple(scenario.messages))  # the attack is in the weights, not the prompt
 
     def folds(self, behaviors: list[str], cfg: Any) -> list[list[str]]:
-        """Groups of evaluated behaviors that share one fine-tuned model (all in one group without cross_behavior)."""
-        if not cfg.cross_behavior or len(behaviors) < 2:
-            return [behaviors]
-        n = max(2, min(cfg.folds, len(behaviors)))
-        return [behaviors[i::n] for i in range(n)]
+        """Groups of evaluated behaviors that share one fine-tuned model: `folds` of them, in-fold or cross-fold
+        alike (a cross-fold tune needs at least two)."""
+        n = min(max(cfg.folds, 2 if cfg.cross_behavior else 1), len(behaviors))
+        return [behaviors[i::n] for i in range(n)] if n > 1 else [behaviors]
+
+    @staticmethod
+    def pool(shots: list[Scenario], fold: list[str], cross_behavior: bool) -> list[Scenario]:
+        """The examples a fold's fine-tune draws from: other behaviors' (cross-fold) or its own (in-fold; all
+        of the shots when none is of the fold's behaviors, e.g. external eval data)."""
+        if cross_behavior:
+            return [s for s in shots if s.behavior not in fold]
+        return [s for s in shots if s.behavior in fold] or list(shots)
 
     def adapt(
         self,
@@ -51,17 +61,19 @@ class Finetune:
         shots: list[Scenario],
         workdir: Path,
     ) -> str:
-        """Fine-tune `checkpoint` on n examples (other behaviors' by default); return the adapted checkpoint."""
+        """Fine-tune `checkpoint` on n examples (other folds' by default); return the adapted checkpoint."""
         attack = cfg.attack
-        pool = [s for s in shots if s.behavior not in fold] if attack.cross_behavior else list(shots)
+        where = "cross" if attack.cross_behavior else "in"
+        pool = self.pool(shots, fold, attack.cross_behavior)
         if len(pool) < strength:
             raise TrainoutError(
-                f"finetune strength {strength} needs {strength} examples; the shots pool has {len(pool)}"
+                f"finetune strength {strength} needs {strength} examples; the {where}-fold shots pool for "
+                f"{', '.join(fold)} has {len(pool)}"
             )
         examples = draw(pool, strength, seed, f"finetune:{','.join(fold)}")
         benign = arm == CONTROL_ARM
         variant = "benign" if benign else "deceptive"
-        name = f"n{strength}-seed{seed}-{variant}-{'+'.join(b.split('_')[0] for b in fold)}"
+        name = f"n{strength}-seed{seed}-{variant}-{where}-{'+'.join(b.split('_')[0] for b in fold)}"
         fine_tune = get_method(attack.fine_tune)
         return str(
             fine_tune(
