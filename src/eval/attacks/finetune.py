@@ -8,9 +8,9 @@ into `folds`, and each fold is scored after its own fine-tune on examples of
 - the fold's own behaviors (in-fold, `cross_behavior=false`): the stronger test, with the same folds, n,
   steps and draws, so the two differ only in where the examples come from.
 Control (`benign`): the same n examples with the honest replies, which separates "re-elicited" from
-"any fine-tuning breaks alignment". The fine-tune is the project's own training stage, reached through the function that
-`attack.fine_tune` names (src.train.stage.fine_tune), so src.eval does not import src.train; the
-model is then scored on each scenario exactly as written.
+"any fine-tuning breaks alignment". The fine-tune is the project's own training stage, reached through
+the function that `attack.fine_tune` names (src.train.stage.fine_tune), so src.eval does not import
+src.train; the model is then scored on each scenario exactly as written.
 """
 
 from __future__ import annotations
