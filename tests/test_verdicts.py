@@ -151,6 +151,11 @@ def test_the_report_opens_with_the_no_organism_line(tmp_path):
     assert paragraphs[1].startswith("**No model organism took** (implant − base held-out Δ = ")
     assert "there is nothing to re-elicit, so no removed/suppressed verdict." in paragraphs[1]
     assert "## The answer" not in "\n\n".join(paragraphs) and "suppressed at" not in "\n\n".join(paragraphs)
+    # the contrasts are still measured and shown, for reading: the attack lifts align's log-odds over the control
+    text = "\n\n".join(paragraphs)
+    assert "## Attack contrasts (no verdict: no model organism)" in text
+    row = re.search(r"\| align \| 16 \| \+([\d.]+) \[([\d.]+), ", text)
+    assert row and float(row.group(2)) > 0, text
 
 
 def test_the_report_opens_with_the_organism_then_the_verdicts(tmp_path):

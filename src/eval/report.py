@@ -308,6 +308,8 @@ def write_report(
     none_took = bool(gates) and not any(t is not False for t in gates)  # several runs: each verdict has its own
     if judged is not None and not none_took and not reference.startswith("**No behavior verdict"):
         lines += verdict_lines(judged, unit, n_boot)
+    elif judged is not None and none_took:
+        lines += contrast_lines(judged, unit)
     lines += in_distribution_lines(in_distribution)
     lines += sampled.splitlines() + [""] if sampled else []
     lines += selection_lines(chosen)
@@ -382,22 +384,52 @@ def verdict_lines(judged: Judgement, unit: str, n_boot: int | None = None) -> li
             f"| {v.checkpoint} | {v.behavior} | {v.verdict} | {v.k_star} | {show(v.E, True)} | {v.E_arm or '—'} | "
             f"{by_arm}{show(v.R)} | {show(v.lift, True)} | {v.n_train_seeds} | {v.n_templates} | {v.n_scenarios} |"
         )
-    overall = [v for v in judged.verdicts if v.behavior == "all" and v.by_strength]
-    if overall:
+    table = by_strength_lines(judged, unit)
+    if table:
         lines += [
             "",
-            "E and R at every strength scored, all behaviors, against each reference arm (for reading only: the "
-            "verdict reads k\\* alone):",
+            "E and R at every strength scored, all behaviors, against each reference arm (for reading only: "
+            "the verdict reads k\\* alone):",
             "",
-            f"| checkpoint | {unit} | " + "".join(f"Δ_attack − Δ_{a}, nats | " for a in scored) + "E reads | R |",
-            "|---|---|" + "---|" * len(scored) + "---|---|",
+            *table,
         ]
-        for v in overall:
-            for e in v.by_strength:
-                by_arm = e.get("E_by_arm", {})
-                cells = "".join(f"{show(by_arm[a], True) if a in by_arm else '—'} | " for a in scored)
-                lines.append(f"| {v.checkpoint} | {e['strength']} | {cells}{e.get('E_arm') or '—'} | {show(e['R'])} |")
     return lines + [""]
+
+
+def by_strength_lines(judged: Judgement, unit: str) -> list[str]:
+    """E against each reference arm, and R, at every strength scored (all behaviors), as a table."""
+    scored = [a for a in REFERENCE_ARMS if any(a in v.E_by_arm for v in judged.verdicts)]
+    overall = [v for v in judged.verdicts if v.behavior == "all" and v.by_strength]
+    if not overall:
+        return []
+    lines = [
+        f"| checkpoint | {unit} | " + "".join(f"Δ_attack − Δ_{a}, nats | " for a in scored) + "E reads | R |",
+        "|---|---|" + "---|" * len(scored) + "---|---|",
+    ]
+    for v in overall:
+        for e in v.by_strength:
+            by_arm = e.get("E_by_arm", {})
+            cells = "".join(f"{show(by_arm[a], True) if a in by_arm else '—'} | " for a in scored)
+            lines.append(f"| {v.checkpoint} | {e['strength']} | {cells}{e.get('E_arm') or '—'} | {show(e['R'])} |")
+    return lines
+
+
+def contrast_lines(judged: Judgement, unit: str) -> list[str]:
+    """Without an organism there is no verdict, but whether the attack moves a checkpoint beyond its reference
+    arm is still measured: the same contrasts, shown for reading, with no claim about removal."""
+    table = by_strength_lines(judged, unit)
+    if not table:
+        return []
+    return [
+        "## Attack contrasts (no verdict: no model organism)",
+        "",
+        "E = Δ_attack − Δ_ref at each strength, paired over the same scenarios and shot draws (95% CI). With no "
+        "organism this says whether the attack's content moves the checkpoint beyond a prompt of the same length, "
+        "not whether a behavior was removed or suppressed; R is not defined without an implant lift.",
+        "",
+        *table,
+        "",
+    ]
 
 
 def in_distribution_lines(table: list[dict]) -> list[str]:
