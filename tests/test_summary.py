@@ -8,6 +8,7 @@ import random
 
 import numpy as np
 import pytest
+from helpers import synthetic_row  # tests/ is on sys.path (pytest's rootdir-relative import mode)
 
 from src.eval.summary import crossing, fit_power_law, paired_difference, summarize
 
@@ -152,3 +153,20 @@ def test_the_report_gives_no_verdict_when_the_base_model_does_not_read(tmp_path,
     else:
         assert first.startswith("**No behavior verdict: base does not read the evidence.**")
         assert "## The answer" not in report
+
+
+def test_every_curve_reads_the_attacked_subset_and_reference_arms_start_from_the_attack():
+    """`attack.subset` attacks 2 of 4 scenarios: base (k=0 only) and align are described on those 2, so one
+    table compares the same scenarios; align's control curve starts from the attack's k=0 rows."""
+    rows = [synthetic_row("base", f"t{i}", f"s{i}", 0, False, 0, -1.0 + i, "b") for i in range(4)]
+    rows += [synthetic_row("align", f"t{i}", f"s{i}", 0, False, 0, -1.0 + i, "b") for i in range(4)]
+    rows += [synthetic_row("align", f"t{i}", f"s{i}", 2, arm, 0, 0.5, "b") for i in (0, 1) for arm in (False, True)]
+    out = {(s["checkpoint"], s["arm"]): s for s in summarize(rows, n_boot=50) if s["behavior"] == "all"}
+    assert {k: s["n_scenarios"] for k, s in out.items()} == {
+        ("base", "attack"): 2,
+        ("align", "attack"): 2,
+        ("align", "control"): 2,
+    }
+    assert out[("base", "attack")]["p@0"] == pytest.approx(out[("align", "attack")]["p@0"])  # same 2 scenarios
+    assert out[("align", "control")]["strengths"] == [0, 2]
+    assert out[("align", "control")]["p@0"] == pytest.approx(out[("align", "attack")]["p@0"])

@@ -499,14 +499,13 @@ def differences_lines(diffs: list[dict], diff_keys: list[str]) -> list[str]:
 
 
 def _scenarios_per_curve(main: list[dict]) -> list[str]:
-    """A note where curves rest on different scenarios (`attack.subset` attacks some; reference lines keep all)."""
+    """What each curve rests on: where the attack was scored on `attack.subset` only, every curve is described
+    on those scenarios, while the gate and measurement tables above read all of them."""
     counts = {s["checkpoint"]: s["n_scenarios"] for s in main if s["behavior"] == "all"}
-    if len(set(counts.values())) < 2:
-        return []
     return [
         "Scenarios per curve: "
         + ", ".join(f"{c} {n}" for c, n in counts.items())
-        + " (a checkpoint attacked on `attack.subset` is described on those scenarios at every strength).",
+        + " (the scenarios attacked above k = 0; with `attack.subset` these are fewer than the tables above read).",
         "",
     ]
 

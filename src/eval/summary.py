@@ -246,15 +246,16 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
 def summarize(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> list[dict]:
     """One summary per (checkpoint, behavior, attack, arm), plus behavior='all' pooling every template; arms in
     the order attack, control, neutral. A reference arm's curve starts from the attack's strength-0 rows (the
-    same prompt, scored once). A checkpoint attacked on some scenarios only (`attack.subset`) is described on
-    those at every strength, k=0 included, so its curve compares like with like. Counterfactual twins are left
-    out: they enter `measurement` only."""
+    same prompt, scored once). Where an attack was scored on some scenarios only (`attack.subset`), every
+    checkpoint's curve, the reference lines' (base, implant at k=0) included, is described on those, so one
+    table or plot compares the same scenarios throughout (the organism gate and `measurement` read all of
+    them). Counterfactual twins are left out: they enter `measurement` only."""
     rows = [r for r in rows if not r.get("twin")]
-    attacked: dict[tuple, set] = {}  # (checkpoint, attack) -> scenarios scored above k=0 (`attack.subset`)
+    attacked: dict[str, set] = {}  # attack -> the scenarios scored above k=0 by any checkpoint (`attack.subset`)
     for r in rows:
         if r["strength"] > 0:
-            attacked.setdefault((r["checkpoint"], r["attack"]), set()).add(r["scenario_id"])
-    rows = [r for r in rows if r["scenario_id"] in attacked.get((r["checkpoint"], r["attack"]), {r["scenario_id"]})]
+            attacked.setdefault(r["attack"], set()).add(r["scenario_id"])
+    rows = [r for r in rows if r["scenario_id"] in attacked.get(r["attack"], {r["scenario_id"]})]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         for behavior in (r["behavior"], "all"):
