@@ -41,7 +41,7 @@ def _eval(tmp_path, model: str, *extra: str):
     return out, rows_of(out)
 
 
-@pytest.mark.parametrize("cross", [True, False])
+@pytest.mark.parametrize("cross", [True, pytest.param(False, marks=pytest.mark.slow)])  # in-fold pools: fast above
 def test_finetune_runs_on_tiny_random(cross, tmp_path):
     out, rows = _eval(
         tmp_path,

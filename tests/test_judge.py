@@ -184,9 +184,9 @@ def test_llm_judge_runs_and_answers_a_label():
 
 
 def test_config_has_the_judge_block():
-    for app, samples in (("eval", 8), ("pipeline", 4)):  # the pipeline's demo samples 4 (its CPU budget)
+    for app, n, samples in (("eval", 24, 8), ("pipeline", 12, 4)):  # the pipeline's demo: its CPU budget
         jc = compose(app, "seed=3").judge
-        assert (jc.enabled, jc.n, jc.samples, jc.temperature, jc.model, jc.seed) == (True, 24, samples, 1.0, None, 3)
+        assert (jc.enabled, jc.n, jc.samples, jc.temperature, jc.model, jc.seed) == (True, n, samples, 1.0, None, 3)
 
 
 def test_the_eval_stage_samples_and_judges(tmp_path):

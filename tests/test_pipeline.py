@@ -25,8 +25,10 @@ TINY = [
     "data.scenarios_per_template=1",
     "data.split_situations={implant:1,align:1,eval:1,val:1,shots:1}",
     "train.max_steps=2",
+    "pipeline.align.train.max_steps=2",  # the demo gives align its own step count
     "train.save_steps=1",
     "train.batch_size=2",
+    "train.grad_accum=1",
     "attack.strengths=[0,1,2]",
     "attack.seeds=1",
     "data.per_split={eval:1,shots:2}",
@@ -185,8 +187,9 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
     assert len(keys) == len(table)  # one row per checkpoint x behavior x attack
     assert {r["checkpoint"] for r in table} == {"base", "implant", "align"}
     report = (tmp_path / "report.md").read_text()
+    curves = report.split("## Mean p(behavior) by strength")[1]
     rows = [
-        line.split(" | ")[0] for line in report.splitlines() if line.startswith(("| base |", "| implant", "| align"))
+        line.split(" | ")[0] for line in curves.splitlines() if line.startswith(("| base |", "| implant", "| align"))
     ]
     assert rows[:3] == ["| base", "| implant", "| align"]  # checkpoints in the order they were given
     diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", report, flags=re.M)
@@ -411,7 +414,16 @@ def test_a_random_model_sees_even_odds_and_gets_no_verdict(tmp_path):
     from src.eval.stage import run as run_eval
 
     run_eval(
-        compose("eval", "model=tiny_random", "checkpoints=[base]", "attack=none", "tracker=none", "bootstrap=200"),
+        compose(
+            "eval",
+            "model=tiny_random",
+            "checkpoints=[base]",
+            "attack=none",
+            "tracker=none",
+            "bootstrap=200",
+            f"data.path={Path(__file__).parents[1] / 'data' / 'scenarios_eval.jsonl'}",  # the committed eval split
+            "judge.enabled=false",
+        ),
         tmp_path,
     )
     (overall,) = [s for s in json.loads((tmp_path / "summary.json").read_text()) if s["behavior"] == "all"]

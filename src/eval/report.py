@@ -523,8 +523,8 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
         + "; ".join(f"{a}: {ARM_MEANING[a]}" for a in arms)
         + "."
         + (
-            " At k=0 nothing is drawn, so every arm's prompt is the attack's: it is scored once and each arm's "
-            "curve starts from it."
+            " At k=0 nothing is drawn (no demonstration, no fine-tune), so every arm is the attack: it is scored "
+            "once and each arm's curve starts from it."
             if len(arms) > 1
             else ""
         ),
