@@ -6,7 +6,7 @@ into `folds`, and each fold is scored after its own fine-tune on examples of
 - the other folds' behaviors (cross-fold, `cross_behavior=true`, the default): does deception learned
   elsewhere bring these behaviors back?
 - the fold's own behaviors (in-fold, `cross_behavior=false`): the stronger test, with the same folds, n,
-  steps and draws, so the two differ only in where the examples come from.
+  steps and seeds, so the two differ only in where the examples come from.
 Control (`benign`): the same n examples with the honest replies, which separates "re-elicited" from
 "any fine-tuning breaks alignment". The fine-tune is the project's own training stage, reached through
 the function that `attack.fine_tune` names (src.train.stage.fine_tune), so src.eval does not import
