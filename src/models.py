@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,10 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
         model = reuse[1]
     else:
         model = load_model(mc, parent, device="cpu")
-    return PeftModel.from_pretrained(model, path).merge_and_unload()
+    with warnings.catch_warnings():
+        # peft 0.21 reads `model.is_gradient_checkpointing`, which transformers 5 deprecates: nothing to act on
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return PeftModel.from_pretrained(model, path).merge_and_unload()
 
 
 def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:

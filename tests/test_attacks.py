@@ -15,7 +15,7 @@ from src.eval.attacks import get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM
 from src.eval.elicit import plan
 from src.lm.render import render, token_ids
-from src.lm.scoring import Request, Scorer, encode
+from src.lm.scoring import Request, Scorer, encode, encode_all
 from src.scenarios import Scenario
 
 CONF = Path(__file__).parent.parent / "conf" / "attack"
@@ -121,19 +121,22 @@ def test_prefill_encodes_each_scenario_once_and_lead_ins_nest(tokenizer, data):
 def test_prefill_prompt_stays_a_token_prefix_on_many_scenarios(tokenizer):
     """The scorer refuses a prompt whose tokens change when the reply follows; no lead-in may trigger that.
 
-    Every template, several draw seeds: each lead-in ends on a different word of the pools.
+    Every template of every split, with each strength and several draw seeds in turn (a lead-in starts on
+    a different word of the pools at each; it always ends on the bridge that meets the reply).
     """
     prefill = get_attack("prefill")
     scenarios = [s for split in generate(GenerateConfig(scenarios_per_template=1)).values() for s in split]
     scenarios = [s for s in scenarios if not s.meta["twin"]]  # a twin has its template's texts
     assert len(scenarios) >= 24
+    requests = []
     for i, s in enumerate(scenarios):
-        for k in (1, 3, 16, 128):
-            for arm in (ATTACK_ARM, CONTROL_ARM):
-                p = prefill.prompt(s, k, i % 5, arm, [], None)
-                assert p.prefill == p.prefill.strip()
-                assert s.honest not in p.prefill and s.deceptive not in p.prefill
-                encode(tokenizer, Request(s.id, p, s.honest, s.deceptive))  # raises if not a prefix
+        k = (1, 3, 16, 128)[i % 4]
+        for arm in (ATTACK_ARM, CONTROL_ARM):
+            p = prefill.prompt(s, k, i % 5, arm, [], None)
+            assert p.prefill == p.prefill.strip()
+            assert s.honest not in p.prefill and s.deceptive not in p.prefill
+            requests.append(Request(s.id, p, s.honest, s.deceptive))
+    encode_all(tokenizer, requests)  # raises if a prompt is not a token prefix of prompt + reply
 
 
 @pytest.mark.parametrize("family", ["many_shot", "persona", "pressure", "prefill"])

@@ -18,7 +18,7 @@ from helpers import compose
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
-from src.config import CONF_DIR
+from src.config import CONF_DIR, run_slug
 
 TINY = [
     "model=tiny_random",
@@ -279,21 +279,13 @@ def test_attack_defaults_live_in_one_place_per_family():
 
 def test_multirun_resolves_the_default_sweep_dir(tmp_path):
     # The sweeper reads hydra.sweep.dir before any job exists, so it may not use ${hydra:...} resolvers.
-    run(
-        "src.data",
-        "-m",
-        "seed=0,1",
-        "tags=[test]",
-        "tracker=none",
-        "data.probe=false",
-        "data.scenarios_per_template=1",
-        cwd=tmp_path,
-    )
+    small = ["data.behaviors=[sandbagging]", "data.probe=false", "data.scenarios_per_template=1"]
+    run("src.data", "-m", "seed=0,1", "tags=[test]", "tracker=none", *small, cwd=tmp_path)
     cards = sorted(tmp_path.glob("multirun/data/demo/*/*/dataset_card.md"))
-    assert [c.parent.name for c in cards] == [
-        "0_data.probe=False,data.scenarios_per_template=1,seed=0",
-        "1_data.probe=False,data.scenarios_per_template=1,seed=1",
-    ]
+    # <job number>_<the job's overrides, sorted>; brackets are not kept in a folder name, so a hash keeps it distinct
+    overrides = "data.behaviors=[sandbagging],data.probe=False,data.scenarios_per_template=1,seed={}"
+    assert [c.parent.name for c in cards] == [f"{n}_{run_slug(overrides.format(n))}" for n in (0, 1)]
+    assert cards[0].parent.name.startswith("0_data.behaviors=_sandbagging_,data.probe=False,")
 
 
 @pytest.mark.slow
