@@ -132,6 +132,7 @@ class TrainConfig:
     max_steps: int = 40
     batch_size: int = 4
     grad_accum: int = 1
+    gpu_batch_size: Optional[int] = 8
     learning_rate: float = 1e-4
     lr_scheduler: str = "linear"
     warmup_steps: int = 0

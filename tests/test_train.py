@@ -142,6 +142,51 @@ def test_reply_positions_only_head_gives_trl_loss_and_gradients(data, method):
     assert not trl.trainer.utils._use_triton(torch.device("cpu"))  # restored
 
 
+def test_step_batches_fold_accumulation_on_a_gpu_only():
+    from src.train.common import step_batches
+
+    def folded(per, accum, cap=8, cuda=True):
+        return step_batches(
+            config(f"train.batch_size={per}", f"train.grad_accum={accum}", f"train.gpu_batch_size={cap}").train, cuda
+        )
+
+    assert folded(2, 2, cuda=False) == (2, 2)  # CPU: as written
+    assert folded(2, 2) == (4, 1)
+    assert folded(2, 8) == (8, 2)  # up to gpu_batch_size pairs per pass; the step keeps its 16
+    assert folded(3, 4) == (6, 2)  # only whole passes fold
+    assert folded(16, 2) == (16, 2)  # a batch already over the cap is kept
+    assert folded(2, 4, cap="null") == (2, 4)
+
+
+@pytest.mark.parametrize("method", ["dpo", "sft"])
+def test_a_folded_step_trains_as_the_accumulated_one(tmp_path, data, method):
+    """What a GPU run does (4 pairs in one pass) and what the config says (2 pairs x 2 passes) take the same
+    optimizer step: the same loss and gradient norm, so folding changes speed, not the experiment."""
+    from src.scenarios import load_scenarios
+    from src.train import dpo, sft
+
+    recipe = dpo if method == "dpo" else sft
+    logs = []
+    for per, accum in ((2, 2), (4, 1)):
+        torch.manual_seed(0)  # the LoRA initialisation
+        cfg = config(
+            *FAST,
+            f"method={method}",
+            "train.max_steps=1",
+            "peft.dropout=0",
+            f"train.batch_size={per}",
+            f"train.grad_accum={accum}",
+        )
+        trainer = recipe.build(job(load_model("tiny_random"), load_scenarios(data / "align.jsonl"), cfg))
+        trainer.args.output_dir, trainer.args.save_strategy = str(tmp_path / f"{per}x{accum}"), "no"
+        trainer.train()
+        logs.append(trainer.state.log_history[0])
+    (accumulated, folded) = logs
+    assert accumulated["grad_norm"] > 0
+    assert folded["loss"] == pytest.approx(accumulated["loss"], rel=1e-4)
+    assert folded["grad_norm"] == pytest.approx(accumulated["grad_norm"], rel=1e-4)
+
+
 def test_misspelt_loss_type_fails_before_training(tmp_path, data):
     with pytest.raises(TrainoutError, match="loss_type 'ipo2'"):
         train(tmp_path, data, "implant", "method=ipo", "method.loss_type=ipo2")

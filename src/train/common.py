@@ -43,17 +43,39 @@ def device_args() -> dict:
     return {"use_cpu": not cuda, "bf16": bool(cuda and torch.cuda.is_bf16_supported()), "fp16": False}
 
 
+def step_batches(train_cfg: Any, cuda: bool) -> tuple[int, int]:
+    """(pairs per forward pass, forward passes per optimizer step).
+
+    On CPU, as written (`batch_size`, `grad_accum`): memory is what bounds a pass there. On a GPU a small
+    batch leaves the device mostly idle, so accumulation folds into the batch, up to `gpu_batch_size` pairs
+    per pass: every optimizer step still averages the same batch_size x grad_accum pairs, in the same order
+    (tests/test_train.py checks that the loss and gradient norm are unchanged). A batch already larger is kept.
+    """
+    per, accum = train_cfg.batch_size, train_cfg.grad_accum
+    cap = train_cfg.gpu_batch_size
+    if not cuda or not cap or accum == 1:
+        return per, accum
+    fold = max(d for d in range(1, accum + 1) if accum % d == 0 and (d == 1 or per * d <= cap))
+    return per * fold, accum // fold
+
+
 def trainer_args(job: TrainJob) -> dict:
     """Arguments shared by SFTConfig and DPOConfig, straight from the typed `train:` config."""
     train_cfg = job.cfg.train
+    per_device, accum = step_batches(train_cfg, torch.cuda.is_available())
+    if (per_device, accum) != (train_cfg.batch_size, train_cfg.grad_accum):
+        print(
+            f"train: on the GPU, {per_device} pairs per pass x {accum} (batch_size {train_cfg.batch_size} x "
+            f"grad_accum {train_cfg.grad_accum} folded, up to train.gpu_batch_size={train_cfg.gpu_batch_size})"
+        )
     return {
         "output_dir": str(job.checkpoints),
         "run_name": job.run_name,
         "seed": job.cfg.seed,
         "data_seed": job.cfg.seed,
         "max_steps": train_cfg.max_steps,
-        "per_device_train_batch_size": train_cfg.batch_size,
-        "gradient_accumulation_steps": train_cfg.grad_accum,
+        "per_device_train_batch_size": per_device,
+        "gradient_accumulation_steps": accum,
         "learning_rate": train_cfg.learning_rate,
         "lr_scheduler_type": train_cfg.lr_scheduler,
         "warmup_steps": train_cfg.warmup_steps,
