@@ -19,7 +19,7 @@ Three timings, in one process, after one warm-up forward:
   the output says so.
 * floor: one forward pass over the sweep's unique tokens, actually run, timing only the model calls.
   "Unique tokens" are the nodes of the prefix tree of all scored sequences: the distinct shared
-  contexts (as the scorer cuts them: `encode(...).context_ids`) form a tree, walked depth-first in
+  contexts (as the scorer cuts them: `encode_all(...)` context_ids) form a tree, walked depth-first in
   sorted order, each context's tokens beyond its longest common prefix with the previous context
   encoded once (batch 1, attending to the cached prefix); then, for every request, its suffix followed
   by both replies as one batch-1 row (suffix + deceptive + honest) attending to its context's cache,
@@ -53,7 +53,8 @@ from omegaconf import OmegaConf
 
 from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import plan
-from src.lm.scoring import Encoded, Request, Scorer, _common, encode
+from src.lm.render import batch_token_ids, render
+from src.lm.scoring import Encoded, Request, Scorer, _common, encode_all
 from src.models import ModelConfig, load_model, load_tokenizer
 from src.scenarios import Scenario
 
@@ -169,6 +170,26 @@ class Clock:
         return f"{self.cpu:8.1f} s CPU ({self.wall:.1f} s wall)"
 
 
+def tokenization_ratio(tok, requests: list[Request]) -> None:
+    """The scorer's tokenization (each distinct turn once, ids joined) against tokenizing every text whole,
+    on the texts the scorer tokenizes; the ids must be the same."""
+    texts = [
+        render(tok, r.prompt.messages, r.prompt.prefill, reply)
+        for r in requests
+        for reply in (None, r.deceptive, r.honest)
+    ]
+    with Clock() as turns:
+        ids = batch_token_ids(tok, texts)
+    with Clock() as whole:
+        reference = tok(texts, add_special_tokens=False)["input_ids"]
+    print(
+        f"tokenization: {len(texts)} texts, {sum(map(len, reference))} tokens: turn by turn {turns.primary:.2f} s, "
+        f"whole texts {whole.primary:.2f} s {Clock.unit}: {whole.primary / turns.primary:.1f}x; "
+        f"ids {'identical' if ids == reference else 'DIFFER'}",
+        flush=True,
+    )
+
+
 def timed_scores(scorer: Scorer, requests: list[Request]) -> tuple[Clock, dict]:
     clock = Clock()
     with clock:
@@ -233,8 +254,9 @@ def main() -> None:
             torch.cuda.synchronize()
 
     t = time.perf_counter()
-    encoded = [encode(tok, r) for r in requests]
+    encoded = encode_all(tok, requests)  # as the Scorer does: each distinct turn tokenized once
     t_encode = time.perf_counter() - t
+    tokenization_ratio(tok, requests)
     behaviors = len({s.behavior for s in picked})
     contexts = {tuple(e.context_ids) for e in encoded}
     prompt_tokens = sum(e.prompt_tokens for e in encoded)

@@ -14,7 +14,7 @@ from src.data.generate import GenerateConfig, generate
 from src.eval.attacks import get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM
 from src.eval.elicit import plan
-from src.lm.render import render, token_ids
+from src.lm.render import batch_token_ids, render, token_ids
 from src.lm.scoring import Request, Scorer, encode, encode_all
 from src.scenarios import Scenario
 
@@ -70,6 +70,22 @@ def test_cached_and_plain_scores_agree(family, tiny, data):
         assert abs(a[k].logp_deceptive - b[k].logp_deceptive) < 1e-4, k
         assert abs(a[k].logp_honest - b[k].logp_honest) < 1e-4, k
         assert a[k].prompt_tokens == b[k].prompt_tokens
+
+
+@pytest.mark.parametrize("family", [*FAMILIES, "faux"])
+def test_turn_by_turn_tokenization_is_whole_text_tokenization(family, tokenizer, data):
+    """The scorer tokenizes each distinct turn once and joins the ids; every prompt and prompt + reply of every
+    family (many-shot as turns and as one faux transcript) must get exactly the ids of the whole text."""
+    ev, shots = data
+    strengths = {"many_shot": [0, 3, 16], "faux": [2, 8], "persona": [1, 4], "pressure": [1, 4], "prefill": [2, 16]}
+    cfg = attack_cfg("many_shot", layout="faux") if family == "faux" else attack_cfg(family)
+    cfg.strengths = strengths.get(family, [0])
+    texts = [
+        render(tokenizer, r.prompt.messages, r.prompt.prefill, reply)
+        for r in plan("base", ev, shots, cfg)
+        for reply in (None, r.deceptive, r.honest)
+    ]
+    assert batch_token_ids(tokenizer, texts) == [token_ids(tokenizer, t) for t in texts]
 
 
 def _contexts(tok, reqs) -> dict[tuple, list[int]]:

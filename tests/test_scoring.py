@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 
@@ -164,3 +165,21 @@ def test_vllm_backend_without_cuda_or_vllm_fails_in_one_line(tmp_path):
     lines = [x for x in result.stderr.strip().splitlines() if x.strip()]
     assert "Traceback" not in result.stderr
     assert "scoring.backend=vllm needs" in lines[-1]
+
+
+def test_a_tokenizer_that_strips_around_its_added_tokens_is_tokenized_whole(tokenizer):
+    """Joining per-turn ids is exact only where the tokenizer cuts text at its added tokens and nothing else;
+    an added token that eats the whitespace beside it (rstrip) is not such a cut."""
+    from tokenizers import AddedToken
+
+    from src.lm.render import _added_token_split, batch_token_ids, token_ids
+
+    assert _added_token_split(tokenizer) is not None
+    stripping = copy.deepcopy(tokenizer)
+    stripping.add_tokens([AddedToken("<|note|>", rstrip=True)])
+    texts = ["<|im_start|>user\nsee <|note|>   here<|im_end|>\n", "plain <|note|>\n text", "no added token at all"]
+    assert _added_token_split(stripping) is None
+    assert batch_token_ids(stripping, texts) == [token_ids(stripping, t) for t in texts]
+    note = stripping.convert_tokens_to_ids("<|note|>")
+    cut = token_ids(stripping, "plain ") + [note] + token_ids(stripping, "\n text")
+    assert token_ids(stripping, texts[1]) != cut  # what joining the pieces would have given

@@ -4,6 +4,8 @@ through here, so they count the same tokens."""
 
 from __future__ import annotations
 
+import re
+
 
 def plain(messages: list[dict], generation_prompt: bool = True) -> str:
     """A base model's transcript: "Role: content" blocks, ending where the assistant's reply starts."""
@@ -32,3 +34,53 @@ def render_context(tokenizer, messages: list[dict]) -> str:
 def token_ids(tokenizer, text: str) -> list[int]:
     """Token ids of already-rendered text (the template put the special tokens in)."""
     return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def batch_token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    """Token ids of many rendered texts, each distinct piece between two special tokens tokenized once.
+
+    A fast tokenizer cuts a text at its added tokens (<|im_start|>, <|im_end|>, ...) before it normalizes,
+    pre-tokenizes or merges anything, so a text's ids are its pieces' ids, joined. Many-shot prompts repeat
+    the same demonstration turns across strengths, draws and requests: tokenized whole, the sweep's 1M
+    prompt tokens cost the tokenizer several times what its distinct turns do. Where that cut is not exact
+    (a slow tokenizer, an added token that strips whitespace or is normalized) or a sample disagrees with
+    whole-text tokenization, every text is tokenized whole.
+    """
+    split = _added_token_split(tokenizer)
+    if split is None or len(texts) <= 2 * len(_SAMPLE):  # few texts: checking would cost what it saves
+        return _whole(tokenizer, texts)
+    pattern, token_id = split
+    parts = [pattern.split(t) for t in texts]  # text, added token, text, added token, ..., text
+    pieces = list(dict.fromkeys(p for ps in parts for p in ps[0::2] if p))
+    piece_ids = dict(zip(pieces, _whole(tokenizer, pieces)))
+    out = []
+    for ps in parts:
+        ids: list[int] = []
+        for i, p in enumerate(ps):
+            if i % 2:
+                ids.append(token_id[p])
+            elif p:
+                ids += piece_ids[p]
+        out.append(ids)
+    if _whole(tokenizer, [texts[i] for i in _SAMPLE]) != [out[i] for i in _SAMPLE]:
+        return _whole(tokenizer, texts)
+    return out
+
+
+_SAMPLE = (0, 1, -2, -1)  # texts checked against whole-text tokenization
+
+
+def _whole(tokenizer, texts: list[str]) -> list[list[int]]:
+    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+
+
+def _added_token_split(tokenizer) -> tuple[re.Pattern, dict[str, int]] | None:
+    """A pattern that cuts text where the tokenizer does (at its added tokens), and their ids; None when the
+    tokenizer does not cut there alone."""
+    added = getattr(tokenizer, "added_tokens_decoder", None)
+    if not added or not getattr(tokenizer, "is_fast", False) or getattr(tokenizer, "split_special_tokens", False):
+        return None
+    if any(t.lstrip or t.rstrip or t.single_word or t.normalized for t in added.values()):
+        return None
+    contents = sorted({t.content for t in added.values()}, key=len, reverse=True)  # longest match first
+    return re.compile("(" + "|".join(map(re.escape, contents)) + ")"), {t.content: i for i, t in added.items()}

@@ -25,7 +25,7 @@ from typing import Any, Hashable, Iterable, Iterator
 import torch
 
 from src import TrainoutError
-from src.lm.render import render, render_context
+from src.lm.render import batch_token_ids, render, render_context
 
 Sums = tuple[float, float]  # (whole reply, decision span) summed log-probs
 
@@ -128,16 +128,16 @@ def encode(tokenizer, req: Request) -> Encoded:
 
 
 def encode_all(tokenizer, requests: list[Request]) -> list[Encoded]:
-    """Tokenize requests: each prompt, prompt + each reply, and each distinct context once, in batched
-    tokenizer calls (a fast tokenizer spreads a batch over its threads)."""
+    """Tokenize requests: each prompt, prompt + each reply, and each distinct context, in one batched call
+    that tokenizes each distinct turn once (`batch_token_ids`)."""
     texts, contexts = [], {}
     for r in requests:
         p = r.prompt
         texts += [render(tokenizer, p.messages, p.prefill, reply) for reply in (None, r.deceptive, r.honest)]
         if p.context and repr(p.context) not in contexts:  # messages are dicts: their repr is the key
             contexts[repr(p.context)] = render_context(tokenizer, list(p.context))
-    ids = _batch_ids(tokenizer, texts)
-    context_ids = dict(zip(contexts, _batch_ids(tokenizer, list(contexts.values()))))
+    ids = batch_token_ids(tokenizer, texts + list(contexts.values()))
+    context_ids = dict(zip(contexts, ids[len(texts) :]))
     out = []
     for i, r in enumerate(requests):
         prompt_ids, replies = ids[3 * i], []
@@ -154,10 +154,6 @@ def encode_all(tokenizer, requests: list[Request]) -> list[Encoded]:
         span_d, span_h = decision_spans(replies[0], replies[1])
         out.append(Encoded(r, prompt_ids[:ctx], prompt_ids[ctx:], replies[0], replies[1], span_d, span_h))
     return out
-
-
-def _batch_ids(tokenizer, texts: list[str]) -> list[list[int]]:
-    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
 
 
 def context_limit(model) -> int:
