@@ -18,6 +18,10 @@ from typing import Any
 
 from src import TrainoutError
 
+# peft 0.21 and TRL 1.16 read `model.is_gradient_checkpointing`, which transformers 5 deprecates: the warning
+# is about their code, printed at every training run and adapter load, and asks nothing of a user.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CHECKPOINT_INFO = "trainout_checkpoint.json"  # written by src.train next to its adapters
 
@@ -250,10 +254,7 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
         model = reuse[1]
     else:
         model = load_model(mc, parent, device="cpu")
-    with warnings.catch_warnings():
-        # peft 0.21 reads `model.is_gradient_checkpointing`, which transformers 5 deprecates: nothing to act on
-        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
-        return PeftModel.from_pretrained(model, path).merge_and_unload()
+    return PeftModel.from_pretrained(model, path).merge_and_unload()
 
 
 def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:
