@@ -36,6 +36,9 @@ def token_ids(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
+_SAMPLE = (0, 1, -2, -1)  # the texts batch_token_ids checks against whole-text tokenization
+
+
 def batch_token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
     """Token ids of many rendered texts, each distinct piece between two special tokens tokenized once.
 
@@ -65,9 +68,6 @@ def batch_token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
     if _whole(tokenizer, [texts[i] for i in _SAMPLE]) != [out[i] for i in _SAMPLE]:
         return _whole(tokenizer, texts)
     return out
-
-
-_SAMPLE = (0, 1, -2, -1)  # texts checked against whole-text tokenization
 
 
 def _whole(tokenizer, texts: list[str]) -> list[list[int]]:
