@@ -15,6 +15,7 @@ from typing import Any, Callable
 import torch
 from omegaconf import DictConfig
 
+from src import TrainoutError
 from src.scenarios import Scenario
 
 
@@ -191,7 +192,15 @@ def fit(trainer, final: Path):
         if args.should_save:
             shutil.copytree(last, tmp, ignore=shutil.ignore_patterns(*_STATE))
     else:
-        result = trainer.train(resume_from_checkpoint=str(last) if last else None)
+        try:
+            result = trainer.train(resume_from_checkpoint=str(last) if last else None)
+        except torch.OutOfMemoryError as e:
+            raise TrainoutError(
+                f"out of GPU memory at {args.per_device_train_batch_size} pairs per pass x "
+                f"{args.gradient_accumulation_steps} passes per step: lower train.gpu_batch_size (on a GPU it merges "
+                "the grad_accum passes of a step; null keeps them) or train.batch_size, raising train.grad_accum to "
+                "keep the step's pairs"
+            ) from e
         trainer.save_model(str(tmp))  # every rank calls it (FSDP/ZeRO-3 gather), the main process writes
     if args.should_save:
         shutil.rmtree(final, ignore_errors=True)
