@@ -178,8 +178,9 @@ def test_a_tokenizer_that_strips_around_its_added_tokens_is_tokenized_whole(toke
     stripping = copy.deepcopy(tokenizer)
     stripping.add_tokens([AddedToken("<|note|>", rstrip=True)])
     texts = ["<|im_start|>user\nsee <|note|>   here<|im_end|>\n", "plain <|note|>\n text", "no added token at all"]
+    texts = [f"{t} {i}" for i in range(4) for t in texts]  # enough texts for the turn-by-turn path
     assert _added_token_split(stripping) is None
     assert batch_token_ids(stripping, texts) == [token_ids(stripping, t) for t in texts]
     note = stripping.convert_tokens_to_ids("<|note|>")
     cut = token_ids(stripping, "plain ") + [note] + token_ids(stripping, "\n text")
-    assert token_ids(stripping, texts[1]) != cut  # what joining the pieces would have given
+    assert token_ids(stripping, "plain <|note|>\n text") != cut  # what joining the pieces would have given
