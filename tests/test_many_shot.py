@@ -223,6 +223,7 @@ def test_an_mwe_demonstrations_file_feeds_many_shot(tmp_path, generated):
         "checkpoints=[base]",
         "tracker=none",
         "bootstrap=20",
+        "judge.enabled=false",  # tests/test_judge.py
     ]
     with pytest.raises(TrainoutError, match=r"wealth-seeking-inclination.jsonl:1: missing field 'id'"):
         run_eval(compose("eval", *args), tmp_path / "as_scenarios")  # read in data.format (scenario)

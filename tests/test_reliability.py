@@ -95,6 +95,7 @@ def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
             "data.scenarios_per_template=1",
             "data.probe=false",
             "data.behaviors=[deceive_overseer]",
+            "judge.enabled=false",  # tests/test_judge.py
         ),
         tmp_path,
     )

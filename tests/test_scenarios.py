@@ -165,6 +165,7 @@ def test_external_mwe_file_evaluates_with_no_code_change(tmp_path):
             "attack=none",
             "tracker=none",
             "bootstrap=50",
+            "judge.enabled=false",  # tests/test_judge.py
         ),
         out,
     )

@@ -72,8 +72,19 @@ def _differs(a, b) -> bool:
 # ---------------------------------------------------------------- every method x peft
 
 
-@pytest.mark.parametrize("peft", ["lora", "none"])
-@pytest.mark.parametrize("method", ["sft", "dpo", "ipo", "sft_dpo"])
+# Full fine-tuning of sft and ipo runs in make test-full only: sft_dpo-none trains SFT without LoRA as its
+# first phase, and ipo-none differs from dpo-none in the loss type alone.
+_REDUNDANT_IN_FAST = {("sft", "none"), ("ipo", "none")}
+
+
+@pytest.mark.parametrize(
+    "method, peft",
+    [
+        pytest.param(m, p, marks=[pytest.mark.slow] if (m, p) in _REDUNDANT_IN_FAST else [])
+        for p in ("lora", "none")
+        for m in ("sft", "dpo", "ipo", "sft_dpo")
+    ],
+)
 def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, peft):
     final = train(tmp_path, data, "implant", f"method={method}", f"peft={peft}")
     manifest = json.loads((tmp_path / "manifest.json").read_text())

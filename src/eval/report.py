@@ -152,7 +152,10 @@ def plot_nll(summaries: list[dict], path: Path) -> Path:
     ax.set_xlabel(strength_unit(summaries[0]["attack"]) + " (k ≥ 1)")
     ax.set_ylabel("NLL of the deceptive reply (nats)")
     ax.set_title("NLL vs k, all behaviors")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize=7)
+    else:  # every strength >= 1 was skipped (over the context) or none was scored
+        ax.text(0.5, 0.5, "no strength ≥ 1 was scored", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
