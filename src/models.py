@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,36 @@ def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | No
     else:
         model = _load_checkpoint(mc, Path(checkpoint), reuse)
     return model.to(device).eval()
+
+
+@dataclass
+class CheckpointLoader:
+    """The checkpoints of one eval stage, loaded in turn, one model held at a time.
+
+    Asked for the checkpoint it holds, it returns that model; for a child of it (align after implant), it
+    merges the child's adapter into it in place; for anything else it reads the chain from disk. So when the
+    stage runs every pass of one checkpoint (scoring, judge, in-distribution) before the next, base, implant
+    and align are each loaded once. `loads` records how each request was served: (checkpoint, "held" |
+    "merged" | "disk")."""
+
+    mc: ModelConfig
+    held: tuple[str, Any] | None = None
+    loads: list[tuple[str, str]] = field(default_factory=list)
+
+    def load(self, checkpoint: str, hold: bool = True):
+        """The checkpoint's model. `hold=False` keeps nothing afterwards: for a caller that goes on to train or
+        adapt copies, and whose next request the held model could not serve."""
+        if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
+            how, model = "held", self.held[1]
+        else:
+            parent = None if checkpoint == "base" else (checkpoint_info(checkpoint) or {}).get("parent", "base")
+            merges = self.held is not None and parent is not None and _same_checkpoint(self.held[0], parent)
+            if not merges:
+                self.held = None  # released before the next model is read: one model in memory, not two
+            how, model = "merged" if merges else "disk", load_model(self.mc, checkpoint, reuse=self.held)
+        self.loads.append((checkpoint, how))
+        self.held = (checkpoint, model) if hold else None
+        return model
 
 
 def _same_checkpoint(a: str, b: str) -> bool:

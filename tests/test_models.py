@@ -69,7 +69,7 @@ def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from src.models import CHECKPOINT_INFO, load_model
+    from src.models import CHECKPOINT_INFO, CheckpointLoader, ModelConfig, load_model
 
     parent = "base"
     for name in ("implant", "align"):  # a run folder holding its info file, with the adapter in final/
@@ -91,3 +91,15 @@ def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp
         assert torch.equal(a, b), name
     q = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(from_disk.state_dict()[q], load_model("tiny_random", device="cpu").state_dict()[q])
+
+    # the eval stage's loader: each checkpoint once, in order; out of order it reads from disk again
+    implant, align = str(tmp_path / "implant" / "final"), parent
+    models = CheckpointLoader(ModelConfig.from_cfg("tiny_random"))
+    first = models.load("base")
+    assert models.load("base") is first
+    assert models.load(implant) is first and models.load(align) is first
+    assert torch.equal(first.state_dict()[q], from_disk.state_dict()[q])
+    again = models.load("base")
+    assert again is not first and models.load(align, hold=False) is not again and models.held is None
+    how = [h for _, h in models.loads]
+    assert how == ["disk", "held", "merged", "merged", "disk", "disk"]

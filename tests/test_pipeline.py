@@ -143,6 +143,10 @@ def test_pipeline_end_to_end(pipeline_run):
     for stage in ("data", "implant", "align", "eval"):
         m = json.loads((out / stage / "manifest.json").read_text())
         assert m["status"] == "complete", stage
+    # the eval stage's scoring, judge and in-distribution passes share one load of each checkpoint
+    loads = json.loads((out / "eval" / "manifest.json").read_text())["model_loads"]
+    assert [x for x in loads if not x.endswith(": held")] == ["base: disk", "implant: merged", "align: merged"]
+    assert len(loads) == 9
     align = json.loads((out / "align" / "manifest.json").read_text())
     assert align["lineage"]["chain"] == ["base", "implant", "align"]
     assert align["parent_checkpoint"].endswith("final") and align["lineage"]["parent_sha256"]

@@ -21,7 +21,7 @@ from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render
 from src.lm.scoring import Request, Scorer, context_limit
 from src.lm.vllm_scoring import VLLMScorer
-from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer, merged_folder
+from src.models import CheckpointLoader, ModelConfig, checkpoint_info, load_tokenizer, merged_folder
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -174,14 +174,23 @@ def model_variants(
     return out
 
 
-def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scenario], shots: list[Scenario]) -> Path:
+def elicit(
+    cfg: Any,
+    out_dir: Path,
+    checkpoints: list[str],
+    scenarios: list[Scenario],
+    shots: list[Scenario],
+    models: CheckpointLoader | None = None,
+) -> Path:
+    """Score every planned row not yet in `<out_dir>/elicitation.jsonl`; `models` is the eval stage's loader,
+    shared with its other passes so each checkpoint is loaded once."""
     rows_path = out_dir / "elicitation.jsonl"
     done = {row_key(r) for r in read_rows(rows_path)}
     by_id = {s.id: s for s in scenarios}
     mc = ModelConfig.from_cfg(cfg.model)
+    models = models or CheckpointLoader(mc)
     tokenizer = load_tokenizer(mc)
     skipped = []
-    held = None  # (weights, model) last scored
     n = cfg.attack.get("subset")
     subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.seed)}
     for checkpoint in checkpoints:
@@ -200,10 +209,8 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
                 model = None
                 scorer = VLLMScorer(merged_folder(mc, weights, out_dir / "merged"), tokenizer, mc.max_context)
             else:
-                model = load_model(mc, weights, reuse=held)
-                # The next checkpoint merges into this model if this is its parent. A model attack trains copies
-                # in between: nothing is held through that.
-                held = None if isinstance(get_attack(cfg.attack.name), ModelAttack) else (weights, model)
+                # A model attack trains copies in between: nothing is held through that.
+                model = models.load(weights, hold=not isinstance(get_attack(cfg.attack.name), ModelAttack))
                 scorer = Scorer(
                     model,
                     tokenizer,
@@ -229,7 +236,7 @@ def elicit(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scen
         bar.close()
     if skipped:
         log.warning("%d prompts exceeded the model's context and were skipped (see skipped.json)", len(skipped))
-        atomic_write_text(out_dir / "skipped.json", json.dumps(skipped, indent=1))
+        _add_skipped(out_dir / "skipped.json", skipped)
     return rows_path
 
 
@@ -260,6 +267,15 @@ def _row(req: Request, score, s: Scenario, checkpoint: str, weights: str, limit:
         "twin": bool(s.meta.get("twin", False)),
         "twin_id": s.meta.get("twin_id"),
     }
+
+
+def _add_skipped(path: Path, skipped: list[dict]) -> None:
+    """Add to skipped.json what it does not list yet: one call per checkpoint, or a resumed run, keeps the
+    entries written before."""
+    entries = json.loads(path.read_text()) if path.exists() else []
+    seen = {json.dumps(e["key"]) for e in entries}
+    entries += [e for e in skipped if json.dumps(e["key"]) not in seen]
+    atomic_write_text(path, json.dumps(entries, indent=1))
 
 
 def _keep_prompts(out_dir: Path, tokenizer, requests: list[Request]) -> None:

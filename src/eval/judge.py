@@ -38,7 +38,7 @@ from src.eval.elicit import checkpoint_label, spread
 from src.io import append_rows, read_rows
 from src.lm.measure import percentile_ci
 from src.lm.render import plain, render
-from src.models import ModelConfig, load_model, load_tokenizer
+from src.models import CheckpointLoader, ModelConfig, load_model, load_tokenizer
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -294,13 +294,15 @@ def judge_key(row: dict) -> JudgeKey:
 SCENARIOS_PER_CALL = 4  # x samples = the rows of one generate call; fixed, since it sets which seed draws what
 
 
-def run_judge(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scenario]) -> Path:
+def run_judge(
+    cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[Scenario], models: CheckpointLoader | None = None
+) -> Path:
     """Sample and judge replies for every checkpoint; rows to `<out_dir>/judge.jsonl`, resumable.
 
     A batch of scenarios draws with seed `judge.seed + batch index`, the same for every checkpoint (common
     random numbers: checkpoints differ by their weights, not by their draws). A rerun keeps the texts already
     written, samples only batches with a text missing, and judges only the (reply, judge) pairs missing:
-    adding `judge.model=` later judges the replies already sampled."""
+    adding `judge.model=` later judges the replies already sampled. `models`: the eval stage's loader."""
     jc = cfg.judge
     how = Sampling(jc.samples, jc.temperature, jc.max_new_tokens)
     path = Path(out_dir) / JUDGE_FILE
@@ -313,7 +315,7 @@ def run_judge(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[S
     llm = None
     mc = ModelConfig.from_cfg(cfg.model)
     tokenizer = load_tokenizer(mc)
-    held = None  # (checkpoint, model): the next checkpoint merges into it when this is its parent
+    models = models or CheckpointLoader(mc)
     for checkpoint in checkpoints:
         label = checkpoint_label(checkpoint)
         model = None
@@ -323,8 +325,7 @@ def run_judge(cfg: Any, out_dir: Path, checkpoints: list[str], scenarios: list[S
                 continue
             if any((label, s.id, i) not in texts for s in batch for i in range(how.samples)):
                 if model is None:
-                    model = load_model(mc, checkpoint, reuse=held)
-                    held = (checkpoint, model)
+                    model = models.load(checkpoint)
                 drawn = sample_replies(model, tokenizer, batch, how, jc.seed + b)
                 for s, replies in zip(batch, drawn):
                     for i, text in enumerate(replies):

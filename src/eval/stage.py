@@ -26,12 +26,12 @@ from src.data import load_split, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
-from src.eval.elicit import elicit
+from src.eval.elicit import checkpoint_label, elicit
 from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, read_rows
 from src.lm.vllm_scoring import require_vllm
-from src.models import ModelConfig, load_tokenizer
+from src.models import CheckpointLoader, ModelConfig, load_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, load_scenarios
 from src.tracking import tracked_run
@@ -71,7 +71,13 @@ def check_verdict(cfg: DictConfig) -> None:
         )
 
 
-def score_in_distribution(cfg: DictConfig, out: Path, spec: InDistribution, generated_data: Path | None) -> Path:
+def score_in_distribution(
+    cfg: DictConfig,
+    out: Path,
+    spec: InDistribution,
+    generated_data: Path | None,
+    models: CheckpointLoader | None = None,
+) -> Path:
     """The checkpoints on the implant split as written (attack none, k=0), one non-twin scenario per template
     (the template is what the interval resamples; a second fill of a trained template adds little): a cheap
     pass through the public `elicit`, whose rows go to their own folder so the eval rows stay one split."""
@@ -83,11 +89,17 @@ def score_in_distribution(cfg: DictConfig, out: Path, spec: InDistribution, gene
     none = {"name": "none", "strengths": [0], "seeds": 1, "control": False, "neutral": False, "shots_path": None}
     folder = out / IN_DISTRIBUTION
     folder.mkdir(parents=True, exist_ok=True)
-    return elicit(OmegaConf.merge(cfg, {"attack": none}), folder, spec.checkpoints, scenarios, [])
+    return elicit(OmegaConf.merge(cfg, {"attack": none}), folder, spec.checkpoints, scenarios, [], models)
 
 
 def score_tuning(
-    cfg: DictConfig, out: Path, spec: Tuning, generated_data: Path | None, shots: list, eval_scenarios: list
+    cfg: DictConfig,
+    out: Path,
+    spec: Tuning,
+    generated_data: Path | None,
+    shots: list,
+    eval_scenarios: list,
+    models: CheckpointLoader | None = None,
 ) -> Path:
     """The checkpoint on the tuning split's non-twin scenarios at k=0 and the largest strength, attack arm only
     (the objective reads p there), through the public `elicit` into `<split>/`, resumable like the eval rows.
@@ -108,7 +120,7 @@ def score_tuning(
     folder = out / spec.split
     folder.mkdir(parents=True, exist_ok=True)
     demos = _without_eval_templates(shots, scenarios) if shots else []
-    return elicit(OmegaConf.merge(cfg, {"attack": attack}), folder, [spec.checkpoint], scenarios, demos)
+    return elicit(OmegaConf.merge(cfg, {"attack": attack}), folder, [spec.checkpoint], scenarios, demos, models)
 
 
 def run(
@@ -153,16 +165,23 @@ def run(
         checkpoints={c: (file_hash(c) if c != "base" else "base") for c in checkpoints},
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
-            rows_path = elicit(cfg, out, checkpoints, scenarios, shots)
-            if cfg.judge.enabled:  # sampled replies, judged: a cross-check of p
-                outcome.outputs["judge"] = run_judge(cfg, out, checkpoints, scenarios)
-            in_rows = []
-            if in_distribution is not None:
-                in_path = score_in_distribution(cfg, out, in_distribution, generated_data)
-                in_rows = read_rows(in_path)
-                outcome.outputs["in_distribution"] = in_path
+            # Every pass over one checkpoint before the next, through one loader: each is loaded once.
+            models = CheckpointLoader(ModelConfig.from_cfg(cfg.model))
+            in_checkpoints = in_distribution.checkpoints if in_distribution is not None else []
+            rows_path = out / "elicitation.jsonl"
+            for c in checkpoints + [c for c in in_checkpoints if c not in checkpoints]:
+                if c in checkpoints:
+                    rows_path = elicit(cfg, out, [c], scenarios, shots, models)
+                    if cfg.judge.enabled:  # sampled replies, judged: a cross-check of p
+                        outcome.outputs["judge"] = run_judge(cfg, out, [c], scenarios, models)
+                if c in in_checkpoints:
+                    only = InDistribution(in_distribution.split, [c])
+                    outcome.outputs["in_distribution"] = score_in_distribution(cfg, out, only, generated_data, models)
+            in_rows = read_rows(outcome.outputs["in_distribution"]) if in_checkpoints else []
             if tuning is not None:
-                outcome.outputs["tuning"] = score_tuning(cfg, out, tuning, generated_data, shots, scenarios)
+                outcome.outputs["tuning"] = score_tuning(cfg, out, tuning, generated_data, shots, scenarios, models)
+            outcome.fields["model_loads"] = [f"{checkpoint_label(c)}: {how}" for c, how in models.loads]
+            del models
             rows, info, _ = load_runs([out])
             rows = [r for r in rows if r["attack"] == cfg.attack.name]
             summaries, _, judged = report_for(
