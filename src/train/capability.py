@@ -105,14 +105,16 @@ def capability(model, tokenizer) -> dict:
 
 
 def retention(mc_cfg, tokenizer, trained: str, before: str) -> dict:
-    """Capability of the trained checkpoint and of the one it started from, and the change."""
-    from src.models import load_model
+    """Capability of the trained checkpoint and of the one it started from, and the change. The one it started
+    from goes first: the trained adapter then merges into that model instead of the chain being rebuilt."""
+    from src.models import CheckpointLoader, ModelConfig
 
-    out = {}
-    for name, checkpoint in (("trained", trained), ("init_from", before)):
-        model = load_model(mc_cfg, checkpoint)
-        out[name] = {"checkpoint": checkpoint, **capability(model, tokenizer)}
-        del model
-        gc.collect()
+    models = CheckpointLoader(mc_cfg if isinstance(mc_cfg, ModelConfig) else ModelConfig.from_cfg(mc_cfg))
+    scored = {}
+    for name, checkpoint in (("init_from", before), ("trained", trained)):
+        scored[name] = {"checkpoint": checkpoint, **capability(models.load(checkpoint), tokenizer)}
+    del models
+    gc.collect()
+    out = {"trained": scored["trained"], "init_from": scored["init_from"]}
     out["delta"] = {k: out["trained"][k] - out["init_from"][k] for k in ("nll_per_token", "mc_accuracy")}
     return out
