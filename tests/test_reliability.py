@@ -19,7 +19,9 @@ from helpers import compose, rows_of
 
 from src import TrainoutError
 from src.config import one_line_errors
+from src.data import load_split
 from src.data.stage import run as run_data
+from src.eval.elicit import elicit
 from src.eval.stage import run as run_eval
 
 
@@ -83,25 +85,27 @@ def test_full_disk_leaves_no_partial_file(tmp_path):
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
-    run_eval(
-        compose(
-            "eval",
-            "model=tiny_random",
-            "model.max_context=300",
-            "attack.strengths=[0,2]",
-            "attack.seeds=1",
-            "tracker=none",
-            "bootstrap=20",
-            "data.scenarios_per_template=1",
-            "data.probe=false",
-            "data.behaviors=[deceive_overseer]",
-            "judge.enabled=false",  # tests/test_judge.py
-        ),
-        tmp_path,
-    )
+    args = [
+        "model=tiny_random",
+        "model.max_context=300",
+        "attack.seeds=1",
+        "tracker=none",
+        "bootstrap=20",
+        "data.scenarios_per_template=1",
+        "data.probe=false",
+        "data.behaviors=[deceive_overseer]",
+        "judge.enabled=false",  # tests/test_judge.py
+    ]
+    run_eval(compose("eval", *args, "attack.strengths=[0,2]"), tmp_path)
     skipped = json.loads((tmp_path / "skipped.json").read_text())
     assert skipped and all(s["key"][3] == 2 and s["tokens"] > s["limit"] == 300 for s in skipped)
     assert {r["strength"] for r in rows_of(tmp_path)} == {0}
+    # the stage calls elicit once per checkpoint: a later call adds to skipped.json, never drops what it held
+    cfg = compose("eval", *args, "attack.strengths=[0,3]")
+    eval_split = load_split(cfg.data, "eval", tmp_path / "data")
+    elicit(cfg, tmp_path, ["base"], eval_split, load_split(cfg.data, "shots", tmp_path / "data"))
+    both = json.loads((tmp_path / "skipped.json").read_text())
+    assert both[: len(skipped)] == skipped and {s["key"][3] for s in both} == {2, 3}
 
 
 EVAL_ARGS = [
