@@ -244,7 +244,8 @@ class CheckpointLoader:
         if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
             how, model = "held", self.held[1]
         else:
-            parent = None if checkpoint == "base" else (checkpoint_info(checkpoint) or {}).get("parent", "base")
+            adapter = checkpoint != "base" and (Path(checkpoint) / "adapter_config.json").exists()
+            parent = (checkpoint_info(checkpoint) or {}).get("parent", "base") if adapter else None
             merges = self.held is not None and parent is not None and _same_checkpoint(self.held[0], parent)
             if not merges:
                 self.held = None  # released before the next model is read: one model in memory, not two
