@@ -244,9 +244,7 @@ class CheckpointLoader:
         if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
             how, model = "held", self.held[1]
         else:
-            adapter = checkpoint != "base" and (Path(checkpoint) / "adapter_config.json").exists()
-            parent = (checkpoint_info(checkpoint) or {}).get("parent", "base") if adapter else None
-            merges = self.held is not None and parent is not None and _same_checkpoint(self.held[0], parent)
+            merges = self.held is not None and _merges_into(checkpoint, self.held[0])
             if not merges:
                 self.held = None  # released before the next model is read: one model in memory, not two
             how, model = "merged" if merges else "disk", load_model(self.mc, checkpoint, reuse=self.held)
@@ -257,6 +255,14 @@ class CheckpointLoader:
 
 def _same_checkpoint(a: str, b: str) -> bool:
     return a == b or (a != "base" and b != "base" and Path(a).resolve() == Path(b).resolve())
+
+
+def _merges_into(checkpoint: str, held: str) -> bool:
+    """Whether `checkpoint` is an adapter trained on `held`, so loading it can merge into the model in memory."""
+    path = Path(checkpoint)
+    if checkpoint == "base" or not (path / "adapter_config.json").exists():
+        return False
+    return _same_checkpoint(str((checkpoint_info(path) or {}).get("parent", "base")), str(held))
 
 
 def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
@@ -280,11 +286,10 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
         return AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(mc), use_safetensors=True)
     if not (path / "adapter_config.json").exists():
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json")
-    parent = info.get("parent", "base")
-    if reuse is not None and _same_checkpoint(str(reuse[0]), str(parent)):
+    if reuse is not None and _merges_into(str(path), str(reuse[0])):
         model = reuse[1]
     else:
-        model = load_model(mc, parent, device="cpu")
+        model = load_model(mc, info.get("parent", "base"), device="cpu")
     return PeftModel.from_pretrained(model, path).merge_and_unload()
 
 

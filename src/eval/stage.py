@@ -168,10 +168,10 @@ def run(
             # Every pass over one checkpoint before the next, through one loader: each is loaded once.
             models = CheckpointLoader(ModelConfig.from_cfg(cfg.model))
             in_checkpoints = in_distribution.checkpoints if in_distribution is not None else []
-            rows_path = out / "elicitation.jsonl"
+            rows_path = out / "elicitation.jsonl"  # what elicit appends to
             for c in checkpoints + [c for c in in_checkpoints if c not in checkpoints]:
                 if c in checkpoints:
-                    rows_path = elicit(cfg, out, [c], scenarios, shots, models)
+                    elicit(cfg, out, [c], scenarios, shots, models)
                     if cfg.judge.enabled:  # sampled replies, judged: a cross-check of p
                         outcome.outputs["judge"] = run_judge(cfg, out, [c], scenarios, models)
                 if c in in_checkpoints:

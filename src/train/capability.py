@@ -104,12 +104,12 @@ def capability(model, tokenizer) -> dict:
     }
 
 
-def retention(mc_cfg, tokenizer, trained: str, before: str) -> dict:
+def retention(mc, tokenizer, trained: str, before: str) -> dict:
     """Capability of the trained checkpoint and of the one it started from, and the change. The one it started
     from goes first: the trained adapter then merges into that model instead of the chain being rebuilt."""
-    from src.models import CheckpointLoader, ModelConfig
+    from src.models import CheckpointLoader
 
-    models = CheckpointLoader(mc_cfg if isinstance(mc_cfg, ModelConfig) else ModelConfig.from_cfg(mc_cfg))
+    models = CheckpointLoader(mc)
     scored = {}
     for name, checkpoint in (("init_from", before), ("trained", trained)):
         scored[name] = {"checkpoint": checkpoint, **capability(models.load(checkpoint), tokenizer)}
