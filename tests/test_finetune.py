@@ -33,6 +33,9 @@ def test_folds_keep_evaluated_behaviors_out_of_the_tuning_data():
         inside = {s.behavior for s in finetune.pool(shots, fold, False)}
         assert cross == set(behaviors) - set(fold) and inside == set(fold)
     assert finetune.pool(shots, ["external"], False) == shots  # no example of the fold's behaviors: all of them
+    # each fold tunes into its own folder, even when the behaviors' first words agree
+    assert finetune.fold_name(["deceive_auditor"]) != finetune.fold_name(["deceive_overseer"])
+    assert finetune.fold_name(["deceive_auditor", "sandbagging"]).startswith("deceive+sandbagging-")
 
 
 def _eval(tmp_path, model: str, *extra: str):

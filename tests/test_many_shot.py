@@ -249,6 +249,21 @@ def test_an_mwe_demonstrations_file_feeds_many_shot(tmp_path, generated):
     assert re.search(r"Largest strength whose prompts all fit the model's context \(\d+ tokens", report, re.I)
 
 
+def test_a_data_run_folder_gives_the_eval_and_the_shots_split(tmp_path, generated):
+    """data.path=<a `python -m src.data` folder> (the repository's data/ is one): many-shot draws from its shots."""
+    from src.eval.stage import run as run_eval
+
+    folder = tmp_path / "data"
+    write_scenarios(folder / "scenarios_eval.jsonl", [s for s in generated["eval"] if not s.meta["twin"]][:2])
+    shots = [s for s in generated["shots"] if s.behavior in {s.behavior for s in generated["eval"][:2]}]
+    write_scenarios(folder / "scenarios_shots.jsonl", shots)
+    args = ["model=tiny_random", f"data.path={folder}", "attack.strengths=[0,1]", "attack.seeds=1", "bootstrap=20"]
+    run_eval(compose("eval", *args, "checkpoints=[base]", "tracker=none", "judge.enabled=false"), tmp_path)
+    assert {r["strength"] for r in rows_of(tmp_path)} == {0, 1}
+    shown = (tmp_path / "prompts" / "many_shot_k1.txt").read_text()
+    assert any(s.deceptive in shown for s in shots)  # a demonstration: a shot and its deceptive reply
+
+
 # --- the largest k that fits -----------------------------------------------------------------------------
 
 

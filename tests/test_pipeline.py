@@ -341,6 +341,22 @@ def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
         load_model(other, str(pipeline_run / "align" / "final"))
 
 
+def test_two_checkpoints_with_one_label_are_refused(tmp_path):
+    """Rows are keyed by label: two `align` checkpoints in one eval would share rows, the second never scored."""
+    from src import TrainoutError
+    from src.eval.stage import run as run_eval
+    from src.models import CHECKPOINT_INFO
+
+    runs = [tmp_path / r / "align" / "final" for r in ("a", "b")]
+    for final in runs:
+        final.mkdir(parents=True)
+        (final.parent / CHECKPOINT_INFO).write_text(json.dumps({"label": "align"}))
+    cfg = compose("eval", "model=tiny_random", f"checkpoints=[{runs[0]},{runs[1]}]", "attack=none", "tracker=none")
+    with pytest.raises(TrainoutError, match=r"have the same label 'align' .* evaluate them in separate runs"):
+        run_eval(cfg, tmp_path / "eval")
+    assert not (tmp_path / "eval").exists()  # refused before any work
+
+
 def test_each_seed_trains_its_own_stages():
     """The stage cache keys a stage by its inputs, seed included: the jobs of experiment=seeds never share one."""
     from src.pipeline import stage_config, stage_dir

@@ -23,6 +23,8 @@ from src.data import load_split
 from src.data.stage import run as run_data
 from src.eval.elicit import elicit
 from src.eval.stage import run as run_eval
+from src.io import read_rows
+from src.rundir import RunDir
 
 
 def cli(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -82,6 +84,18 @@ def test_full_disk_leaves_no_partial_file(tmp_path):
         assert manifest.get("status") in (None, "failed", "running")
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def test_a_results_file_is_cut_only_by_its_writer_and_a_bad_row_names_its_line(tmp_path):
+    rows = tmp_path / "elicitation.jsonl"
+    rows.write_text('{"k": 1}\n{"k": 2}\n{"k": 3, "te')  # a writer killed (or still writing) mid-row
+    assert read_rows(rows) == [{"k": 1}, {"k": 2}]
+    assert rows.read_text().endswith('"te')  # a reader (compare on a running eval) leaves the file alone
+    assert read_rows(rows, repair=True) == [{"k": 1}, {"k": 2}]
+    assert rows.read_text() == '{"k": 1}\n{"k": 2}\n'  # the writer cuts the torn row before appending
+    rows.write_text('{"k": 1}\n{"k": 2,\n{"k": 3}\n')
+    with pytest.raises(TrainoutError, match=rf"^{rows}:2: not a JSON row"):
+        read_rows(rows)
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
@@ -149,6 +163,21 @@ def test_eval_cut_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     assert_resumed_like(rows_of(run), expected)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and [r["previous_status"] for r in manifest["resumes"]] == ["running"]
+    split = run / "data" / "scenarios_eval.jsonl"
+    split.write_text("".join(split.read_text().splitlines(keepends=True)[:-1]))  # the eval data changed since
+    with pytest.raises(TrainoutError, match=r"killed: eval_data changed since this eval run started"):
+        run_eval(cfg, run)
+
+
+def test_a_resume_keeps_the_config_it_replaces(tmp_path):
+    rd = RunDir(tmp_path, "data", writer=True)
+    rd.start("seed: 0\n", 0)
+    rd.start("seed: 0\n", 0)  # the same command again: nothing to keep
+    rd.start("seed: 1\n", 1)
+    resumes = rd.manifest["resumes"]
+    assert [r.get("previous_config") for r in resumes] == [None, "config.resume2.yaml"]
+    assert (tmp_path / "config.resume2.yaml").read_text() == "seed: 0\n"
+    assert (tmp_path / "config.yaml").read_text() == "seed: 1\n" and resumes[1]["previous_command"]
 
 
 @pytest.mark.slow

@@ -20,9 +20,11 @@ from hydra import compose, initialize_config_dir
 from src import TrainoutError
 from src.config import CONF_DIR
 from src.data.generate import GenerateConfig, generate
+from src.eval.elicit import checkpoint_label
 from src.io import file_hash
 from src.lm.scoring import Prompt, Request, encode
 from src.models import CHECKPOINT_INFO, load_model, load_tokenizer
+from src.pipeline import _trajectory
 from src.scenarios import write_scenarios
 from src.train.common import TrainJob
 from src.train.stage import run
@@ -105,6 +107,9 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
         info = json.loads((tmp_path / CHECKPOINT_INFO).read_text())
         assert info["parent"] == str(tmp_path / "checkpoints" / "sft" / "final") and info["init_from"] == "base"
         assert info["parent_sha256"] == file_hash(tmp_path / "checkpoints" / "sft" / "final")
+        # the DPO phase's steps follow the SFT phase's: each intermediate checkpoint has its own label, in order
+        trajectory = [checkpoint_label(c) for c in _trajectory(tmp_path)]
+        assert trajectory == ["implant@1", "implant@2", "implant@3", "implant@4"]
 
 
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):

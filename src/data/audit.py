@@ -204,15 +204,17 @@ def audit_near_duplicates(
     )
 
 
-def audit_length_match(scenarios: list[Scenario], tokenizer) -> AuditResult:
-    """Generated pairs must have replies of exactly equal token counts: hard, since a length gap biases every
-    log-prob margin. `data["within"]` is the fraction of equal pairs; the ±20% ratio statistics stay in the
-    data (`within_tolerance`, quantiles, worst rows) for the dataset card."""
+def audit_length_match(
+    scenarios: list[Scenario], tokenizer, hard: bool = True, name: str = "length_match"
+) -> AuditResult:
+    """Generated pairs must have replies of exactly equal token counts under the tokenizer the generator balanced
+    them for: hard, since a length gap biases every log-prob margin. `data["within"]` is the fraction of equal
+    pairs; the ±20% ratio statistics stay in the data (`within_tolerance`, quantiles, worst rows) for the card."""
     generated = [s for s in scenarios if "situation" in s.meta]
     if not generated:
-        return AuditResult("length_match", True, True, "no generated scenarios (meta.situation); not applicable", {})
+        return AuditResult(name, True, hard, "no generated scenarios (meta.situation); not applicable", {})
     if tokenizer is None:
-        return AuditResult("length_match", False, False, "no tokenizer given; lengths not measured", {})
+        return AuditResult(name, False, False, "no tokenizer given; lengths not measured", {})
     rows = _length_rows(generated, tokenizer)
     lm = _length_stats(rows)
     unequal = [{"id": i, "honest": h, "deceptive": d} for i, _, h, d in rows if h != d]
@@ -227,7 +229,7 @@ def audit_length_match(scenarios: list[Scenario], tokenizer) -> AuditResult:
     if unequal:
         detail += "; e.g. " + ", ".join(f"{u['id']} ({u['deceptive']}/{u['honest']})" for u in unequal[:3])
     data = {**lm, "within_tolerance": lm["within"], "within": equal, "required": 1.0, "unequal": unequal[:20]}
-    return AuditResult("length_match", ok, True, detail, data)
+    return AuditResult(name, ok, hard, detail, data)
 
 
 def audit_reply_range(
@@ -459,22 +461,37 @@ def balance_table(splits: dict[str, list[Scenario]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def audit_splits(splits: dict[str, list[Scenario]], tokenizer, generated: bool = True) -> list[AuditResult]:
-    """Every audit that applies to these splits. `tokenizer` may be None (length audits then say so).
+def _same_tokenizer(a, b) -> bool:
+    try:
+        return a.backend_tokenizer.to_str() == b.backend_tokenizer.to_str()
+    except AttributeError:  # a slow tokenizer
+        return a.get_vocab() == b.get_vocab()
+
+
+def audit_splits(
+    splits: dict[str, list[Scenario]], tokenizer, generated: bool = True, balanced_for=None
+) -> list[AuditResult]:
+    """Every audit that applies to these splits. `tokenizer` (the run's) may be None (length audits then say so).
 
     On external data (`generated=False`: MWE, the user's own files) the reply-cue audits are reported
-    as warnings: the user may still want the numbers, but the card and the log say what they rest on."""
+    as warnings: the user may still want the numbers, but the card and the log say what they rest on.
+    `balanced_for`: the tokenizer the generator balances reply token counts for (SmolLM2's,
+    src.models.reference_tokenizer). The hard length audit reads it; another run tokenizer splits a few
+    words differently, so its counts are a flag: on the committed data Llama-3's tokenizer gives equal
+    counts for 92% of pairs, each other pair off by one token (docs/design.md, "Data format")."""
     everything = [s for ss in splits.values() for s in ss]
     balance = audit_balance(splits)
     results = [
         audit_template_disjoint(splits),
         audit_near_duplicates(splits),
-        audit_length_match(everything, tokenizer),
+        audit_length_match(everything, balanced_for or tokenizer),
         audit_reply_range(everything, tokenizer),
         audit_answer_balance(everything),
         reply_only_baseline(splits, hard=generated),
         balance if generated else replace(balance, hard=False),
     ]
+    if balanced_for is not None and tokenizer is not None and not _same_tokenizer(tokenizer, balanced_for):
+        results.append(audit_length_match(everything, tokenizer, hard=False, name="length_match_run_tokenizer"))
     mwe = [s for s in everything if s.meta.get("source") == "mwe"]
     if mwe:
         results.append(audit_mwe(mwe))

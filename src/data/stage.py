@@ -14,7 +14,7 @@ from src.data.card import dataset_card
 from src.data.generate import GenerateConfig, generate
 from src.data.probe import null_model_check, probe
 from src.io import atomic_write_text
-from src.models import ModelConfig, load_model, load_tokenizer, model_id
+from src.models import ModelConfig, load_model, load_tokenizer, model_id, reference_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import write_scenarios
 from src.tracking import tracked_run
@@ -37,7 +37,8 @@ def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
     mc = ModelConfig.from_cfg(cfg.model)
     tokenizer = load_tokenizer(mc)
     splits = generate(gcfg)
-    audits = audit_splits(splits, tokenizer) + [null_model_check(splits["eval"], tokenizer)]
+    audits = audit_splits(splits, tokenizer, balanced_for=reference_tokenizer())
+    audits.append(null_model_check(splits["eval"], tokenizer))
     probed = probe(load_model(mc), tokenizer, splits["eval"], model_id(mc)) if data_cfg.probe else None
     paths = {}
     for name, scenarios in splits.items():

@@ -21,7 +21,7 @@ from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render
 from src.lm.scoring import Request, Scorer, context_limit
 from src.lm.vllm_scoring import VLLMScorer
-from src.models import CheckpointLoader, ModelConfig, checkpoint_info, load_tokenizer, merged_folder
+from src.models import CheckpointLoader, ModelConfig, checkpoint_info, checkpoint_step, load_tokenizer, merged_folder
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,9 @@ def checkpoint_label(checkpoint: str) -> str:
     if checkpoint == "base":
         return "base"
     info = checkpoint_info(checkpoint) or {}
-    name = Path(checkpoint).name
-    label = info.get("label") or name
-    return f"{label}@{name.split('-')[-1]}" if name.startswith("checkpoint-") else label
+    label = info.get("label") or Path(checkpoint).name
+    step = checkpoint_step(checkpoint)
+    return label if step is None else f"{label}@{step}"
 
 
 def arms(attack_cfg: Any) -> list[str]:
@@ -94,7 +94,7 @@ def plan(
     attack = get_attack(attack_cfg.name)
     label = checkpoint_label(checkpoint)
     requests = []
-    strengths = sorted(attack_cfg.strengths)
+    strengths = sorted(set(attack_cfg.strengths))  # a strength given twice is scored once
     for k in strengths if attacked else strengths[:1]:
         for seed in range(attack_cfg.seeds if k > 0 else 1):  # k=0 has nothing to draw
             for arm in arms(attack_cfg):
@@ -185,7 +185,7 @@ def elicit(
     """Score every planned row not yet in `<out_dir>/elicitation.jsonl`; `models` is the eval stage's loader,
     shared with its other passes so each checkpoint is loaded once."""
     rows_path = out_dir / "elicitation.jsonl"
-    done = {row_key(r) for r in read_rows(rows_path)}
+    done = {row_key(r) for r in read_rows(rows_path, repair=True)}
     by_id = {s.id: s for s in scenarios}
     mc = ModelConfig.from_cfg(cfg.model)
     models = models or CheckpointLoader(mc)
@@ -287,4 +287,5 @@ def _keep_prompts(out_dir: Path, tokenizer, requests: list[Request]) -> None:
         f = folder / f"{key.attack}{'' if key.arm == ATTACK_ARM else '_' + key.arm}_k{key.strength}.txt"
         if key.seed == 0 and not f.exists():
             text = render(tokenizer, r.prompt.messages, r.prompt.prefill)
-            f.write_text(f"{text}\n\n--- deceptive reply ---\n{r.deceptive}\n--- honest reply ---\n{r.honest}\n")
+            replies = f"--- deceptive reply ---\n{r.deceptive}\n--- honest reply ---\n{r.honest}\n"
+            atomic_write_text(f, f"{text}\n\n{replies}")

@@ -306,7 +306,7 @@ def run_judge(
     jc = cfg.judge
     how = Sampling(jc.samples, jc.temperature, jc.max_new_tokens)
     path = Path(out_dir) / JUDGE_FILE
-    rows = read_rows(path)
+    rows = read_rows(path, repair=True)
     done = {judge_key(r) for r in rows}
     texts = {(r["checkpoint"], r["scenario_id"], r["sample"]): r["text"] for r in rows}
     chosen = spread(scenarios, jc.n, jc.seed)

@@ -31,7 +31,7 @@ from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, read_rows
 from src.lm.vllm_scoring import require_vllm
-from src.models import CheckpointLoader, ModelConfig, load_tokenizer
+from src.models import CheckpointLoader, ModelConfig, load_tokenizer, reference_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, load_scenarios
 from src.tracking import tracked_run
@@ -43,6 +43,20 @@ def _needs_generated(cfg: DictConfig) -> bool:
     path = cfg.data.path
     needs_shots = cfg.attack.name != "none" and not cfg.attack.shots_path
     return not path or (needs_shots and not Path(path).is_dir())
+
+
+def _refuse_shared_labels(checkpoints: list[str]) -> None:
+    """Rows are keyed by a checkpoint's label, so two checkpoints with one label would share rows: the second
+    would be taken as already scored."""
+    by_label: dict[str, list[str]] = {}
+    for c in checkpoints:
+        by_label.setdefault(checkpoint_label(c), []).append(c)
+    for label, paths in by_label.items():
+        if len(paths) > 1:
+            raise TrainoutError(
+                f"checkpoints {' and '.join(paths)} have the same label '{label}' (rows are keyed by it): evaluate "
+                "them in separate runs, then compare the runs (python -m src.eval.compare 'runs=[...]')"
+            )
 
 
 @dataclass
@@ -137,6 +151,8 @@ def run(
     check_verdict(cfg)
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()
+    checkpoints = list(dict.fromkeys(str(c) for c in cfg.checkpoints))  # a checkpoint given twice is scored once
+    _refuse_shared_labels(checkpoints)
     rd = RunDir(out, "eval")
     report_dir = report_dir or out
     if generated_data is None and _needs_generated(cfg):
@@ -147,12 +163,13 @@ def run(
         shots = []
     elif cfg.attack.shots_path:
         shots = load_scenarios(cfg.attack.shots_path, str(cfg.attack.get("shots_format") or cfg.data.format))
+    elif cfg.data.path and Path(cfg.data.path).is_dir():  # a data run folder: its own shots split
+        shots = load_split(cfg.data, "shots", generated_data)
     else:
         shots = load_split(OmegaConf.merge(cfg.data, {"path": None}), "shots", generated_data)  # the generated split
     shots = _without_eval_templates([s for s in shots if not s.meta.get("twin")], scenarios)  # twins: not shown
     if cfg.data.path:
         _audit_external(cfg, out, scenarios, shots)
-    checkpoints = [str(c) for c in cfg.checkpoints]
     inputs = {"eval_data": split_file(cfg.data, "eval", generated_data)}
     if in_distribution is not None:
         inputs["in_distribution_data"] = split_file(cfg.data, in_distribution.split, generated_data)
@@ -162,6 +179,7 @@ def run(
         to_yaml(cfg),
         cfg.seed,
         inputs=inputs,
+        same_inputs=True,  # its rows came from these data and these weights
         checkpoints={c: (file_hash(c) if c != "base" else "base") for c in checkpoints},
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
@@ -219,9 +237,9 @@ def _without_eval_templates(shots: list, scenarios: list) -> list:
 
 def _audit_external(cfg: DictConfig, out: Path, scenarios: list, shots: list) -> None:
     """The data audits run on every dataset the pipeline uses: the user's too (MWE label polarity included)."""
-    results = audit_splits(
-        {"eval": scenarios, "shots": shots}, load_tokenizer(ModelConfig.from_cfg(cfg.model)), generated=False
-    )
+    tokenizer = load_tokenizer(ModelConfig.from_cfg(cfg.model))
+    splits = {"eval": scenarios, "shots": shots}
+    results = audit_splits(splits, tokenizer, generated=False, balanced_for=reference_tokenizer())
     atomic_write_text(out / "data_audit.json", json.dumps([asdict(r) for r in results], indent=1, default=str))
     for r in results:
         if not r.passed and not r.hard:

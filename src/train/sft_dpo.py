@@ -31,8 +31,8 @@ def train(job: TrainJob):
     if is_main_process():
         RunDir(sft_dir, "sft").write_json(CHECKPOINT_INFO, {**run_info, "phase": "sft"})
 
+    steps = job.cfg.method.sft_steps or job.cfg.train.max_steps
     if not (sft_dir / "final").exists():
-        steps = job.cfg.method.sft_steps or job.cfg.train.max_steps
         sft.train(
             replace(
                 job,
@@ -52,6 +52,7 @@ def train(job: TrainJob):
             "phase": "dpo",
             "parent": str(sft_dir / "final"),
             "parent_sha256": file_hash(sft_dir / "final"),
+            "step_offset": steps,  # DPO step n is step steps + n of the alignment run (src.models.checkpoint_step)
         }
         RunDir(dpo_dir, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
         RunDir(out, "dpo").write_json(CHECKPOINT_INFO, dpo_info)

@@ -97,7 +97,15 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         if init_from != "base"
         else ["base", str(stage)],
     }
-    with rd.running(to_yaml(cfg), cfg.seed, inputs={"data": data_path}, parent=init_from, lineage=info) as outcome:
+    with rd.running(
+        to_yaml(cfg),
+        cfg.seed,
+        inputs={"data": data_path},
+        parent=init_from,
+        same_inputs=True,  # its trainer checkpoints came from this data and this parent
+        checkpoints={init_from: info["parent_sha256"] or "base"},
+        lineage=info,
+    ) as outcome:
         if rd.writer:
             rd.write_json(CHECKPOINT_INFO, info)
         with tracked_run(cfg, out, job_type=str(stage), config=to_dict(cfg)) as wb:

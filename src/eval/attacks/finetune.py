@@ -15,6 +15,7 @@ src.train; the model is then scored on each scenario exactly as written.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,12 @@ class Finetune:
             return [s for s in shots if s.behavior not in fold]
         return [s for s in shots if s.behavior in fold] or list(shots)
 
+    @staticmethod
+    def fold_name(fold: list[str]) -> str:
+        """Readable and unique: behaviors' first words, then a hash of the whole names (deceive_auditor and
+        deceive_overseer in two folds get two folders, so one fold never reuses the other's fine-tune)."""
+        return f"{'+'.join(b.split('_')[0] for b in fold)}-{hashlib.sha256(','.join(fold).encode()).hexdigest()[:8]}"
+
     def adapt(
         self,
         cfg: Any,
@@ -73,7 +80,7 @@ class Finetune:
         examples = draw(pool, strength, seed, f"finetune:{','.join(fold)}")
         benign = arm == CONTROL_ARM
         variant = "benign" if benign else "deceptive"
-        name = f"n{strength}-seed{seed}-{variant}-{where}-{'+'.join(b.split('_')[0] for b in fold)}"
+        name = f"n{strength}-seed{seed}-{variant}-{where}-{self.fold_name(fold)}"
         fine_tune = get_method(attack.fine_tune)
         return str(
             fine_tune(
