@@ -100,13 +100,20 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
+    if cfg.data.path and not Path(cfg.data.path).is_dir():
+        raise TrainoutError(
+            f"data.path={cfg.data.path} is one file: the pipeline would train implant and align on the scenarios "
+            "it then evaluates. Give a folder with a file per split (`python -m src.data` writes one; the "
+            "repository's data/ is one), or evaluate the file alone with python -m src.eval data.path=..."
+        )
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()  # and on a scoring backend this machine cannot run
     with rd.running(to_yaml(cfg), cfg.seed) as outcome:
-        data = out / "data"
-        run_data(cfg, data)
+        data = Path(cfg.data.path) if cfg.data.path else out / "data"  # a data folder, or generated here
+        if not cfg.data.path:
+            run_data(cfg, data)
         checkpoints = {"base": "base"}
         parent, recipes = "base", []
         for stage in map(str, cfg.pipeline.stages):

@@ -52,8 +52,12 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such data file")
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")  # a byte-order mark is allowed
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}:{lineno}: not UTF-8 text (byte {e.start + 1} of the line)") from None
             if not line.strip():
                 continue
             try:
@@ -67,9 +71,16 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
 
 def _read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     if path.suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        yield from enumerate(pq.read_table(path).to_pylist(), 1)
+        if not path.is_file():
+            raise DataError(f"{path}: no such data file")
+        try:
+            rows = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as e:
+            raise DataError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+        yield from enumerate(rows, 1)
     else:
         yield from read_jsonl(path)
 
@@ -120,10 +131,20 @@ def scenario_from_dict(obj: dict, where: str) -> Scenario:
     messages = _messages(_field(obj, "messages", list, where), where)
     honest, deceptive = _reply(obj, "honest", where), _reply(obj, "deceptive", where)
     _check_pair(honest, deceptive, where)
-    meta = obj.get("meta", {})
+    meta = obj.get("meta") or {}  # Parquet and datasets fill a row's missing `meta` with None
     if not isinstance(meta, dict):
         raise DataError(f"{where}: field 'meta' must be object, got {type(meta).__name__}")
     return Scenario(sid, behavior, template, messages, honest, deceptive, meta)
+
+
+def _optional(obj: dict, name: str, where: str, default: str) -> str:
+    """An optional string field: absent (or null) takes the default; any other non-string is an error."""
+    value = obj.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{where}: field '{name}' must be a non-empty string, got {value!r}")
+    return value
 
 
 def _from_preference(obj: dict, where: str, stem: str, lineno: int) -> Scenario:
@@ -153,9 +174,9 @@ def _from_preference(obj: dict, where: str, stem: str, lineno: int) -> Scenario:
 
     honest, deceptive = reply("chosen"), reply("rejected")
     _check_pair(honest, deceptive, where)
-    behavior = obj.get("behavior") if isinstance(obj.get("behavior"), str) else stem
-    sid = obj.get("id") if isinstance(obj.get("id"), str) else f"{stem}-{lineno}"
-    template = obj.get("template") if isinstance(obj.get("template"), str) else sid
+    behavior = _optional(obj, "behavior", where, stem)
+    sid = _optional(obj, "id", where, f"{stem}-{lineno}")
+    template = _optional(obj, "template", where, sid)
     return Scenario(sid, behavior, template, messages, honest, deceptive, {"source": "preference"})
 
 
@@ -183,10 +204,14 @@ def load_scenarios(path: str | Path, format: str = "scenario") -> list[Scenario]
     p = Path(path)
     if not p.exists() and not str(path).startswith((".", "/")) and str(path).count("/") == 1:
         return _load_hub(str(path), format)
-    stem = p.stem
+    return _convert(_read_rows(p), format, str(p), p.stem)
+
+
+def _convert(rows: Iterable[tuple[int, dict]], format: str, source: str, stem: str) -> list[Scenario]:
+    """Rows of a file or a Hub dataset as scenarios; every error names `source`:line."""
     out, seen = [], {}
-    for lineno, obj in _read_rows(p):
-        where = f"{p}:{lineno}"
+    for lineno, obj in rows:
+        where = f"{source}:{lineno}"
         if format == "scenario":
             s = scenario_from_dict(obj, where)
         elif format == "preference":
@@ -198,7 +223,7 @@ def load_scenarios(path: str | Path, format: str = "scenario") -> list[Scenario]
         seen[s.id] = lineno
         out.append(s)
     if not out:
-        raise DataError(f"{p}: no rows")
+        raise DataError(f"{source}: no rows")
     return out
 
 
@@ -212,9 +237,7 @@ def _load_hub(name: str, format: str) -> list[Scenario]:
             f"data.path '{name}' is not a local file and could not be loaded from the Hugging Face Hub "
             f"({type(e).__name__}); download it on a machine with network and pass the local file"
         ) from None
-    tmp = [(i, row) for i, row in enumerate(ds, 1)]
-    conv = {"scenario": lambda o, w, s, n: scenario_from_dict(o, w), "preference": _from_preference, "mwe": _from_mwe}
-    return [conv[format](row, f"{name}:{i}", name.split("/")[-1], i) for i, row in tmp]
+    return _convert(enumerate(ds, 1), format, name, name.split("/")[-1])
 
 
 # ---------------------------------------------------------------- writing

@@ -357,6 +357,19 @@ def test_two_checkpoints_with_one_label_are_refused(tmp_path):
     assert not (tmp_path / "eval").exists()  # refused before any work
 
 
+def test_one_data_file_is_refused_where_it_would_be_trained_on_or_ignored(tmp_path):
+    from src import TrainoutError
+    from src.data.stage import run as run_data
+    from src.pipeline import run as run_pipeline
+
+    eval_file = Path(__file__).parents[1] / "data" / "scenarios_eval.jsonl"
+    with pytest.raises(TrainoutError, match="is one file: the pipeline would train implant and align on the scen"):
+        run_pipeline(compose("pipeline", "model=tiny_random", f"data.path={eval_file}", "tracker=none"), tmp_path)
+    assert not (tmp_path / "manifest.json").exists()  # refused before any work
+    with pytest.raises(TrainoutError, match="the data stage generates scenarios; it does not read data.path"):
+        run_data(compose("data", f"data.path={eval_file}", "tracker=none"), tmp_path / "data")
+
+
 def test_each_seed_trains_its_own_stages():
     """The stage cache keys a stage by its inputs, seed included: the jobs of experiment=seeds never share one."""
     from src.pipeline import stage_config, stage_dir

@@ -66,6 +66,30 @@ def test_broken_line_names_file_line_and_field(tmp_path, bad, field):
     assert msg.startswith(f"{p}:3:") and field in msg and "\n" not in msg
 
 
+def test_bytes_and_parquet_files_name_what_is_wrong(tmp_path):
+    p = tmp_path / "latin1.jsonl"
+    latin1 = json.dumps({**GOOD, "id": "caf\u00e9"}, ensure_ascii=False).encode("latin-1")
+    p.write_bytes(json.dumps(GOOD).encode() + b"\n" + latin1 + b"\n")
+    with pytest.raises(DataError, match=rf"^{p}:2: not UTF-8 text"):
+        load_scenarios(p)
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n")
+    assert [s.id for s in load_scenarios(tmp_path / "bom.jsonl")] == [GOOD["id"]]  # a byte-order mark is fine
+    with pytest.raises(DataError, match=r"nope.parquet: no such data file"):
+        load_scenarios(tmp_path / "nope.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match=r"bad.parquet: not a readable Parquet file"):
+        load_scenarios(tmp_path / "bad.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{**GOOD, "meta": {"source": "x"}}, {**GOOD, "id": "s2", "meta": None}]  # Parquet fills a missing meta
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "ok.parquet")
+    assert [s.meta for s in load_scenarios(tmp_path / "ok.parquet")] == [{"source": "x"}, {}]
+    pref = write(tmp_path, [json.dumps({"prompt": "Q?", "chosen": "yes", "rejected": "no", "template": 1})])
+    with pytest.raises(DataError, match=rf"^{pref}:1: field 'template' must be a non-empty string"):
+        load_scenarios(pref, "preference")
+
+
 def corruptions():
     """One structural corruption of a valid scenario line: each must be caught."""
     fields = ["id", "behavior", "template", "messages", "honest", "deceptive"]

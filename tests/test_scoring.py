@@ -52,6 +52,21 @@ def test_reply_tokens_are_what_the_template_adds(tokenizer):
     assert tokenizer.decode(e.deceptive_ids).endswith("<|im_end|>\n")  # the end-of-turn token counts
 
 
+def test_a_chat_template_that_refuses_the_turns_is_one_clear_line(tokenizer):
+    from src import TrainoutError
+
+    strict = copy.deepcopy(tokenizer)  # like Gemma's: no system turn, user and assistant alternating
+    strict.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('Conversation roles must "
+        "alternate user/assistant/user/assistant/...') }}{% endif %}{{ m['content'] }}{% endfor %}"
+    )
+    messages = [{"role": "system", "content": "You audit."}, {"role": "user", "content": "Did you?"}]
+    with pytest.raises(TrainoutError, match=r"^the model's chat template refused a conversation of system/user turns"):
+        render(strict, messages)
+    with pytest.raises(TrainoutError, match="set model.chat_template="):
+        render(strict, messages, reply="No.")
+
+
 def test_cached_and_plain_paths_agree(tiny):
     model, tok = tiny
     reqs = _requests(30)

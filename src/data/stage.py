@@ -7,6 +7,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from src import TrainoutError
 from src.config import run_dir, to_dict, to_yaml
 from src.data import SPLIT_FILE
 from src.data.audit import audit_splits, raise_on_hard
@@ -26,6 +27,11 @@ def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
     Besides the text audits, a random model scores the eval split (the null-model check, hard), and with
     `data.probe` the run's own model does too, so the card says whether it reads the scenarios at all."""
     data_cfg = cfg.data
+    if data_cfg.get("path"):
+        raise TrainoutError(
+            f"the data stage generates scenarios; it does not read data.path={data_cfg.path}. Give your file to "
+            "python -m src.eval (data.path=, data.format=) or to python -m src.train, one file per stage"
+        )
     gcfg = GenerateConfig(
         seed=data_cfg.seed,
         behaviors=list(data_cfg.behaviors or []) or None,

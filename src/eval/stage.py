@@ -156,7 +156,7 @@ def run(
     rd = RunDir(out, "eval")
     report_dir = report_dir or out
     if generated_data is None and _needs_generated(cfg):
-        run_data(cfg, out / "data")
+        run_data(OmegaConf.merge(cfg, {"data": {"path": None}}), out / "data")  # generated: the shots split
         generated_data = out / "data"
     scenarios = load_split(cfg.data, "eval", generated_data)
     if cfg.attack.name == "none":

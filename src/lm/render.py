@@ -6,11 +6,26 @@ from __future__ import annotations
 
 import re
 
+from src import TrainoutError
+
 
 def plain(messages: list[dict], generation_prompt: bool = True) -> str:
     """A base model's transcript: "Role: content" blocks, ending where the assistant's reply starts."""
     text = "".join(f"{m['role'].capitalize()}: {m['content']}\n\n" for m in messages)
     return text + "Assistant:" if generation_prompt else text
+
+
+def _template(tokenizer, messages: list[dict], generation_prompt: bool = False) -> str:
+    from jinja2 import TemplateError
+
+    try:
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+    except TemplateError as e:  # e.g. a template that takes only alternating user/assistant turns
+        roles = "/".join(m["role"] for m in messages)
+        raise TrainoutError(
+            f"the model's chat template refused a conversation of {roles} turns ({e}); set "
+            "model.chat_template=<a Jinja file> that renders system, user, assistant and tool turns"
+        ) from None
 
 
 def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None = None) -> str:
@@ -19,16 +34,16 @@ def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None
         text = plain(messages) + (" " + prefill if prefill else "")
         return text if reply is None else text + " " + reply
     if reply is None:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefill
+        return _template(tokenizer, messages, generation_prompt=True) + prefill
     content = f"{prefill} {reply}" if prefill else reply
-    return tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": content}], tokenize=False)
+    return _template(tokenizer, messages + [{"role": "assistant", "content": content}])
 
 
 def render_context(tokenizer, messages: list[dict]) -> str:
     """A conversation so far, with no turn opened after it: the shared part that a cache can keep."""
     if tokenizer.chat_template is None:
         return plain(messages, generation_prompt=False)
-    return tokenizer.apply_chat_template(messages, tokenize=False)
+    return _template(tokenizer, messages)
 
 
 def token_ids(tokenizer, text: str) -> list[int]:
