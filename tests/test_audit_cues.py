@@ -153,7 +153,7 @@ def test_a_planted_word_makes_the_reply_only_baseline_fail():
     assert not result.passed and result.hard and result.status == "FAIL"
     assert result.data["accuracy"] > 0.8 and result.data["p_chance"] < 0.001
     assert "never" in [c["ngram"] for c in result.data["top_cues"][:3]]
-    assert "'never'" in result.detail and "limit 60%" in result.detail
+    assert "'never'" in result.detail and "fails above 60%" in result.detail
     with pytest.raises(TrainoutError) as e:
         raise_on_hard([result])
     message = str(e.value)
@@ -169,8 +169,9 @@ def test_external_data_gets_a_flag_not_a_stop():
 def test_a_stricter_limit_is_respected():
     splits = make_splits()
     accuracy = reply_only_baseline(splits).data["accuracy"]
-    assert not reply_only_baseline(splits, max_accuracy=accuracy - 0.01).passed
-    assert reply_only_baseline(splits, max_accuracy=accuracy).passed
+    assert not reply_only_baseline(splits, max_accuracy=accuracy - 0.01, alpha=1.0).passed
+    assert reply_only_baseline(splits, max_accuracy=accuracy, alpha=1.0).passed
+    assert reply_only_baseline(splits, max_accuracy=accuracy - 0.01).passed  # 37% is chance: the sign test says so
 
 
 # ---------------------------------------------------------------- Yes/No flipped in one split

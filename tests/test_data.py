@@ -272,6 +272,24 @@ def test_a_lexical_cue_stops_the_run_in_one_line(splits, tokenizer):
     assert len(str(e.value).splitlines()) == 1 and "reply_only_baseline" in str(e.value)
 
 
+def test_a_cue_inside_words_is_seen_too():
+    """Span words belong to one situation each, so no whole word carries from training to eval; a prefix on
+    every deceptive decision word ("I misincluded") does, and the reply-only baseline must catch it."""
+    from src.data.audit import reply_only_baseline
+
+    def cue(s):
+        (a, b) = s.meta["span"]["deceptive"]
+        words = s.deceptive[a:b].split(" ")
+        words[-1] = "mis" + words[-1]
+        return replace(s, deceptive=s.deceptive[:a] + " ".join(words) + s.deceptive[b:])
+
+    committed = {k: load_scenarios(DATA / f"scenarios_{k}.jsonl") for k in ("implant", "align", "eval", "val")}
+    assert reply_only_baseline(committed).passed
+    result = reply_only_baseline({k: [cue(s) for s in v] for k, v in committed.items()})
+    assert not result.passed and result.data["accuracy"] > 0.9 and result.data["top_cues"][0]["ngram"] == " mis"
+    assert "' mis' in words" in result.detail
+
+
 def test_flipping_the_yes_no_balance_in_one_split_stops_the_run(splits, tokenizer):
     def honest_yes(s):  # the align split's honest replies all open with "Yes,", its deceptive ones with "No,"
         return replace(s, honest="Yes, " + s.honest, deceptive="No, " + s.deceptive)

@@ -80,12 +80,38 @@ def test_summary_reports_k50_with_an_interval():
     assert "verdict" not in s  # a curve alone gives no verdict (tests/test_verdicts.py)
 
 
+def test_k50_reached_only_by_some_replicates_has_no_upper_bound():
+    """p just reaches 0.5 at the largest strength: replicates that never reach it are above every strength
+    scored, so the interval's upper end is "not reached", not a number below 16."""
+    r = rows(lambda t, k: 0.3 + 0.0135 * k + 0.1 * (t % 3 - 1), templates=6)
+    s = next(x for x in summarize(r, n_boot=300) if x["behavior"] == "all")
+    assert s["k50"] is not None and 0.05 < 1 - s["k50_reached_fraction"] < 0.5
+    assert s["k50_ci"][0] <= s["k50"] and s["k50_ci"][1] is None
+
+
 def test_paired_difference_sees_a_small_consistent_shift():
     a = rows(lambda t, k: 0.2 + 0.1 * t, checkpoint="a")
     b = rows(lambda t, k: 0.25 + 0.1 * t, checkpoint="b")
     d = paired_difference(a, b, 0, n_boot=300)
     assert d["diff"] == pytest.approx(0.05, abs=1e-6)
     assert d["ci"][0] > 0  # paired: template spread cancels; unpaired intervals would straddle 0
+
+
+def test_the_interval_weighs_templates_as_the_estimate_does():
+    """Six templates with 4 scenarios and no shift, six with 1 scenario and a shift of 0.3: the estimate
+    weighs each template the same (0.15), and so must every replicate, or the CI misses its own estimate."""
+    scenarios = lambda t: 4 if t < 6 else 1  # noqa: E731
+    a = [r for r in rows(lambda t, k: 0.2, templates=12, scenarios=4, checkpoint="a") if _kept(r, scenarios)]
+    b = [r for r in rows(lambda t, k: 0.2 + 0.3 * (t >= 6), templates=12, scenarios=4, checkpoint="b")]
+    b = [r for r in b if _kept(r, scenarios)]
+    d = paired_difference(a, b, 0, n_boot=400)
+    assert d["diff"] == pytest.approx(0.15, abs=1e-6)
+    assert d["ci"][0] < 0.15 < d["ci"][1]
+
+
+def _kept(row: dict, scenarios) -> bool:
+    t = int(row["template"][1:])
+    return int(row["scenario_id"].split("-")[1]) < scenarios(t)
 
 
 def _pairs(reads: bool, n_templates: int = 8, rng=None) -> list[dict]:
@@ -153,6 +179,34 @@ def test_the_report_gives_no_verdict_when_the_base_model_does_not_read(tmp_path,
     else:
         assert first.startswith("**No behavior verdict: base does not read the evidence.**")
         assert "## The answer" not in report
+
+
+def test_the_evidence_gate_holds_in_verdicts_json_and_the_table_too(tmp_path):
+    """base does not read the evidence (its twins move Δ by exactly the opposite amount) while align is
+    re-elicited: the report withholds the verdict, and so must verdicts.json and comparison.csv."""
+    import json
+
+    from helpers import synthetic_row
+
+    from src.eval.compare import report_for
+
+    level = {"base": -2.0, "implant": 1.0, "align": -2.0}
+    data = []
+    for c, t, s in ((c, t, s) for c in level for t in range(8) for s in range(2)):
+        sid, template = f"t{t}-{s}", f"b{t % 2}.t{t}"
+        for k, control, seed in [(0, False, 0)] + [(k, a, d) for k in (4, 16) for a in (False, True) for d in (0, 1)]:
+            if k and c != "align":
+                continue
+            delta = level[c] + (0.15 * k if not control else 0) + 0.1 * ((t * 7 + s * 3 + seed) % 5 - 2)
+            data.append(synthetic_row(c, template, sid, k, control, seed, delta, f"b{t % 2}", twin_id=sid + "-tw"))
+            if k == 0:  # a model that does not read: the twin's Δ is the opposite
+                data.append(synthetic_row(c, template, sid + "-tw", 0, False, 0, -delta, f"b{t % 2}", twin=True))
+    _, table, judged = report_for(data, {}, [], tmp_path, 200, 0)
+    assert "**No behavior verdict: base does not read the evidence.**" in (tmp_path / "report.md").read_text()
+    written = json.loads((tmp_path / "verdicts.json").read_text())["verdicts"]
+    assert written and {v["verdict"] for v in written} == {"no verdict"}
+    assert all("base does not read the evidence" in v["reason"] for v in written)
+    assert {r["verdict"] for r in table if r["checkpoint"] == "align"} == {"no verdict"}
 
 
 def test_every_curve_reads_the_attacked_subset_and_reference_arms_start_from_the_attack():

@@ -62,6 +62,10 @@ def test_a_clear_recovery_is_suppressed_at_k_star():
     assert v.R["value"] == pytest.approx(expected_r, abs=0.1) and v.R["ci"][0] > 0
     assert (v.n_templates, v.n_scenarios, v.n_seeds) == (8, 24, 2)
     assert [e["strength"] for e in v.by_strength] == [4, 16]  # E and R at every k, for reading
+    # each behavior alone has 4 templates: the same clear recovery, but too few templates for a verdict
+    per_behavior = [x for x in j.verdicts if x.checkpoint == "align" and x.behavior != "all"]
+    assert [(x.verdict, x.n_templates) for x in per_behavior] == [(INCONCLUSIVE, 4)] * 2
+    assert all("a verdict needs 8" in x.reason for x in per_behavior)
     (gate,) = [o for o in j.organisms if o.behavior == "all"]
     assert gate.took and gate.delta["value"] == pytest.approx(3.0, abs=0.2)
 
@@ -212,6 +216,21 @@ def test_without_an_implant_r_cannot_be_computed_but_e_can():
     v = _overall(j)
     assert not j.organisms and v.implant is None
     assert v.verdict == INCONCLUSIVE and "R cannot be computed" in v.reason and v.E["ci"][0] > 0
+
+
+def test_compared_runs_on_other_behaviors_get_verdicts_for_their_own():
+    """Two runs on two MWE files (the behavior is the file stem): each run's checkpoints on its own behavior."""
+    data = []
+    for tag, behavior in (("A", "b0"), ("B", "b1")):
+        for c, delta in (("base", BASE), ("implant", IMPLANT), ("align", flat(-2.0))):
+            data += [{**r, "checkpoint": f"{c} [{tag}]", "behavior": behavior} for r in rows(c, delta, templates=4)]
+    j = judge(data, n_boot=50)
+    assert {(v.checkpoint, v.behavior) for v in j.verdicts} == {
+        ("align [A]", "all"),
+        ("align [A]", "b0"),
+        ("align [B]", "all"),
+        ("align [B]", "b1"),
+    }
 
 
 def test_compared_runs_pair_each_checkpoint_with_its_own_implant():

@@ -32,8 +32,9 @@ from omegaconf import DictConfig
 from src import TrainoutError
 from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
 from src.eval.attacks.base import ATTACK_ARM, arm_of
-from src.eval.report import plot_curves, plot_nll, write_report
+from src.eval.report import evidence_withholds, plot_curves, plot_nll, write_report
 from src.eval.summary import (
+    NO_VERDICT,
     REFERENCE_ARMS,
     TRAIN_SEED,
     Judgement,
@@ -449,6 +450,10 @@ def report_for(
     measured = measurement(by_seed(rows), n_boot, seed)
     atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
     judged = judge(rows, at, recovery, n_boot, seed, in_distribution)
+    withheld = evidence_withholds(measured)
+    for v in judged.verdicts if withheld else []:  # the evidence gate holds for verdicts.json, the table, W&B
+        if v.verdict != NO_VERDICT:
+            v.verdict, v.reason = NO_VERDICT, withheld
     atomic_write_text(out / f"verdicts{suffix}.json", json.dumps(asdict(judged), indent=1) + "\n")
     pairs = evidence_pairs(by_seed(rows))
     if pairs:

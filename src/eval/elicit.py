@@ -192,7 +192,8 @@ def elicit(
     tokenizer = load_tokenizer(mc)
     skipped = []
     n = cfg.attack.get("subset")
-    subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.seed)}
+    # chosen with the data's seed: runs that differ only in the training seed attack the same scenarios
+    subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.data.seed)}
     for checkpoint in checkpoints:
         attacked = cfg.get("attacked") is None or checkpoint_label(checkpoint) in cfg.attacked
         planned = plan(checkpoint, scenarios, shots, cfg.attack, attacked, subset)

@@ -39,7 +39,10 @@ def _fmt(x, digits=3) -> str:
 
 
 def _ci(ci) -> str:
-    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci and ci[0] is not None else ""
+    """'[lo, hi]'; an upper bound of None is one the data never reached (k50)."""
+    if not ci or ci[0] is None:
+        return ""
+    return f"[{_fmt(ci[0])}, {_fmt(ci[1]) if ci[1] is not None else 'not reached'}]"
 
 
 LINE_STYLE = {ATTACK_ARM: "-", CONTROL_ARM: "--", NEUTRAL_ARM: ":"}  # the curves of each arm
@@ -225,13 +228,32 @@ def verdict_sentence(v: Verdict, unit: str, recovery: float) -> str:
     return f"**{name}**: {text} ({basis(v.n_train_seeds, v.n_templates, v.n_scenarios, v.n_seeds)})."
 
 
+def evidence_reference(measured: list[dict]) -> dict | None:
+    """The overall measurement of the checkpoint whose reading of the evidence gates the verdicts: base, else
+    the first measured."""
+    overall = [m for m in measured if m["behavior"] == "all"]
+    return next((m for m in overall if m["checkpoint"] == "base"), overall[0]) if overall else None
+
+
+def evidence_withholds(measured: list[dict]) -> str | None:
+    """Why no verdict stands when the reference checkpoint does not read the evidence; None when it does (or
+    the data has no twins to tell)."""
+    ref = evidence_reference(measured)
+    if ref is None or ref["evidence_sensitivity"]["n"] == 0 or ref["reads_evidence"]:
+        return None
+    sens = ref["evidence_sensitivity"]
+    return (
+        f"{ref['checkpoint']} does not read the evidence (evidence sensitivity {_fmt(sens['mean'], 2)} nats "
+        f"{_ci(sens['ci'])}, not above {READS_EVIDENCE_NATS}), so p says how the replies read"
+    )
+
+
 def reads_evidence_line(measured: list[dict]) -> str:
     """The report's second sentence, after the organism line: when the reference checkpoint (base, else the
     first) cannot read the scenario, p says how the replies read, not what the model would do: no verdict."""
-    overall = [m for m in measured if m["behavior"] == "all"]
-    if not overall:
+    ref = evidence_reference(measured)
+    if ref is None:
         return ""
-    ref = next((m for m in overall if m["checkpoint"] == "base"), overall[0])
     sens = ref["evidence_sensitivity"]
     if sens["n"] == 0:
         return (
