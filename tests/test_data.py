@@ -231,6 +231,29 @@ def test_the_hard_length_audit_reads_the_tokenizer_the_replies_were_balanced_for
     }
 
 
+@pytest.mark.slow
+def test_check_tokenizer_reports_every_audit_under_another_tokenizer(tokenizer, tmp_path):
+    """scripts/check_tokenizer.py, on SmolLM2's vocabulary with half its merges (another tokenizer)."""
+    import subprocess
+    import sys
+
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    spec["model"]["merges"] = spec["model"]["merges"][: len(spec["model"]["merges"]) // 2]
+    other = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), eos_token="<|im_end|>")
+    other.chat_template = tokenizer.chat_template
+    other.save_pretrained(tmp_path)
+    p = subprocess.run([sys.executable, "scripts/check_tokenizer.py", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = {line.split(":")[0].split()[-1]: line for line in p.stdout.splitlines()[1:]}
+    assert lines["length_match"].startswith("pass hard") and lines["length_match_run_tokenizer"].startswith(
+        "flag soft"
+    )
+    assert "null_model" in lines
+
+
 def test_mwe_polarity_audit_flags_an_inverted_file(tmp_path):
     """The published human-written wealth-seeking file labels the non-wealth answer as matching."""
     flip = {"A": "B", "B": "A"}
