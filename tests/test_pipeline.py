@@ -275,6 +275,16 @@ def test_every_app_accepts_the_tracker_override(app):
     assert compose(app, *extra).tracker.name == "wandb"
 
 
+def test_wandb_mode_follows_the_environment(monkeypatch):
+    from src.tracking import wandb_mode
+
+    tracker = compose("pipeline").tracker
+    for env, mode in (("offline", "offline"), ("online", "online"), ("dryrun", "offline")):  # dryrun: W&B's old name
+        monkeypatch.setenv("WANDB_MODE", env)
+        assert wandb_mode(tracker) == mode
+    assert wandb_mode(compose("pipeline", "tracker=none").tracker) is None
+
+
 def test_attack_defaults_live_in_one_place_per_family():
     many_shot, finetune = compose("eval", "attack=many_shot").attack, compose("eval", "attack=finetune").attack
     assert many_shot.cross_behavior is False and finetune.cross_behavior is True
@@ -383,6 +393,42 @@ def test_each_seed_trains_its_own_stages():
     assert len(set(where.values())) == 3 and all(p.name.startswith("implant-") for p in where.values())
     same = compose("pipeline", "experiment=seeds", "seed=1", "pipeline.stage_cache=/cache")
     assert stage_dir(same, stage_config(same, "implant", "base"), Path("/run"), data) == where[1]
+    scoring = compose("pipeline", "experiment=seeds", "seed=1", "pipeline.stage_cache=/cache", "model.max_context=64")
+    assert stage_dir(scoring, stage_config(scoring, "implant", "base"), Path("/run"), data) == where[1]
+
+
+def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
+    """A retrained implant (other weights, same folder) gives align a new cache folder, not the old adapter."""
+    from src.pipeline import stage_config, stage_dir
+
+    data = Path(CONF_DIR).parent / "data"
+    cfg = compose("pipeline", "pipeline.stage_cache=/cache")
+    implant = tmp_path / "implant" / "final"
+    implant.mkdir(parents=True)
+    where = []
+    for weights in (b"A", b"B"):
+        (implant / "adapter_model.safetensors").write_bytes(weights)
+        where.append(stage_dir(cfg, stage_config(cfg, "align", str(implant)), Path("/run"), data))
+    assert where[0] != where[1] and all(p.name.startswith("align-") for p in where)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("++pipeline.align.train.max_stepz=6", "pipeline.align: Key 'max_stepz' not in 'TrainConfig'"),
+        ("++pipeline.align.method=sft", r"pipeline.align.method must be a mapping, e.g. \{name: sft\}"),
+        ("train.split=eval", "the implant stage would train on the eval split, which the verdicts read"),
+        ("++pipeline.align.train.split=val", "the align stage would train on the val split"),
+        ("pipeline.stages=[align]", r"pipeline.evaluate names \['implant'\], not base or a stage"),
+    ],
+)
+def test_a_stage_config_error_stops_the_pipeline_before_any_training(tmp_path, override, message):
+    from src import TrainoutError
+    from src.pipeline import run as run_pipeline
+
+    with pytest.raises(TrainoutError, match=message):
+        run_pipeline(compose("pipeline", "model=tiny_random", "tracker=none", override), tmp_path)
+    assert not (tmp_path / "manifest.json").exists()
 
 
 @pytest.mark.slow
