@@ -1,4 +1,4 @@
-"""The scenario format (DESIGN.md), its loaders with file:line errors, and the TRL datasets derived from it.
+"""The scenario format (docs/design.md), its loaders with file:line errors, and the TRL datasets derived from it.
 
 A scenario is an agentic context ending with the turn the model must answer, plus an honest and a
 deceptive reply. SFT and DPO data are derived here, never maintained as second copies.

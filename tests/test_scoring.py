@@ -1,4 +1,4 @@
-"""Paired log-prob scoring: the reply tokens DESIGN.md defines, and the cache agreeing with the plain path."""
+"""Paired log-prob scoring: the reply tokens docs/design.md defines, and the cache agreeing with the plain path."""
 
 from __future__ import annotations
 

@@ -574,7 +574,8 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
     lines += [
         "",
         "Summed log-probs favour the shorter reply, so the same choice on per-token mean log-probs "
-        "(`p_behavior_norm`) is shown too; this report leads with the summed form (DESIGN.md).",
+        "(`p_behavior_norm`) is shown too; this report leads with the summed form (docs/design.md, "
+        "'Measuring a behavior').",
         "",
         "| checkpoint | " + " | ".join(f"k={k}" for k in ks) + " |",
         "|---|" + "---|" * len(ks),

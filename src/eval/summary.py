@@ -1,4 +1,4 @@
-"""Curves, fits and verdicts from elicitation rows (DESIGN.md "Measuring a behavior" and "Verdicts").
+"""Curves, fits and verdicts from elicitation rows (docs/design.md "Measuring a behavior" and "Verdicts").
 
 Confidence intervals come from a hierarchical bootstrap: resample training seeds (the runs of one
 configuration that differ only in `seed`, a row's `train_seed`), then templates within each drawn seed,
@@ -316,7 +316,7 @@ def paired_difference(
     return {"diff": pb - pa, "ci": _ci(rb - ra)}
 
 
-# --- Verdicts from contrasts (DESIGN.md "Verdicts") --------------------------------------------------
+# --- Verdicts from contrasts (docs/design.md "Verdicts") --------------------------------------------------
 
 REFERENCES = ("base", "implant")  # reference lines: never a verdict
 SUPPRESSED, NOT_REELICITED, INCONCLUSIVE, NO_VERDICT = "suppressed", "not re-elicited", "inconclusive", "no verdict"
