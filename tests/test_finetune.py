@@ -67,7 +67,7 @@ def test_finetune_runs_on_tiny_random(cross, tmp_path):
         tuned = {
             json.loads(line)["behavior"] for line in (out / "adapted" / "base" / f"{d}.jsonl").read_text().splitlines()
         }
-        fold = set(d.split("-")[-1].split("+"))  # the evaluated behaviors' first words
+        fold = set(d.split("-")[-2].split("+"))  # the evaluated behaviors' first words, then the fold's hash
         assert tuned and (
             {b.split("_")[0] for b in tuned} <= fold if not cross else not {b.split("_")[0] for b in tuned} & fold
         )
