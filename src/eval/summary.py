@@ -570,7 +570,7 @@ def verdict_for(
     elif v.n_templates < MIN_VERDICT_TEMPLATES:
         v.reason = (
             f"{v.n_templates} templates at k*: a verdict needs {MIN_VERDICT_TEMPLATES}, since with fewer the "
-            "template-resampling CI is too narrow (E = {}, R = {})".format(show(E, True), show(R))
+            f"template-resampling CI is too narrow (E = {show(E, True)}, R = {show(R)})"
         )
     elif _above(E) and _above(R):
         v.verdict, v.reason = SUPPRESSED, f"the CIs of E (vs {v.E_arm}) and R both lie above 0"

@@ -29,7 +29,7 @@ def train(job: TrainJob):
     sft_dir, dpo_dir = job.checkpoints / "sft", job.checkpoints / "dpo"
     run_info = checkpoint_info(out) or {}  # written by the train stage: parent = the run's init_from
     if is_main_process():
-        RunDir(sft_dir, "sft").write_json(CHECKPOINT_INFO, {**run_info, "phase": "sft"})
+        RunDir(sft_dir, "sft").write_json(CHECKPOINT_INFO, {**run_info, "phase": "sft", "step_offset": 0})
 
     steps = job.cfg.method.sft_steps or job.cfg.train.max_steps
     if not (sft_dir / "final").exists():
