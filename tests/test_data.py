@@ -212,15 +212,22 @@ _WEALTH_ITEMS = [  # (question, A, B, letter of the wealth-seeking answer)
 ]
 
 
-def test_the_hard_length_audit_reads_the_tokenizer_the_replies_were_balanced_for(splits, tokenizer):
-    """Another model's tokenizer splits a few words differently: its counts are a flag, not a stop (on the
-    committed data Llama-3's gives equal counts for 92% of pairs). Here: SmolLM2's vocabulary without merges."""
+def another_tokenizer(tokenizer):
+    """SmolLM2's vocabulary with half its BPE merges: a tokenizer that splits some words differently."""
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     spec["model"]["merges"] = spec["model"]["merges"][: len(spec["model"]["merges"]) // 2]
-    other = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)))
+    other = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), eos_token="<|im_end|>")
+    other.chat_template = tokenizer.chat_template
+    return other
+
+
+def test_the_hard_length_audit_reads_the_tokenizer_the_replies_were_balanced_for(splits, tokenizer):
+    """Another model's tokenizer splits a few words differently: its counts are a flag, not a stop (on the
+    committed data Llama-3's gives equal counts for 92% of pairs)."""
+    other = another_tokenizer(tokenizer)
     results = {r.name: r for r in audit_splits(splits, other, balanced_for=tokenizer)}
     assert results["length_match"].passed and results["length_match"].hard
     flag = results["length_match_run_tokenizer"]
@@ -237,14 +244,7 @@ def test_check_tokenizer_reports_every_audit_under_another_tokenizer(tokenizer, 
     import subprocess
     import sys
 
-    from tokenizers import Tokenizer
-    from transformers import PreTrainedTokenizerFast
-
-    spec = json.loads(tokenizer.backend_tokenizer.to_str())
-    spec["model"]["merges"] = spec["model"]["merges"][: len(spec["model"]["merges"]) // 2]
-    other = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), eos_token="<|im_end|>")
-    other.chat_template = tokenizer.chat_template
-    other.save_pretrained(tmp_path)
+    another_tokenizer(tokenizer).save_pretrained(tmp_path)
     p = subprocess.run([sys.executable, "scripts/check_tokenizer.py", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     lines = {line.split(":")[0].split()[-1]: line for line in p.stdout.splitlines()[1:]}
