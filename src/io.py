@@ -61,15 +61,42 @@ def append_rows(path: str | Path, rows: Iterable[dict]) -> None:
         os.fsync(f.fileno())
 
 
+# What a Trainer checkpoint holds besides the model: the state to resume training (optimizer moments, scheduler,
+# RNG, DeepSpeed's global_step*/ and FSDP's optimizer_*/ shards). It does not change what the folder loads as,
+# and for a full fine-tune it is several times the weights' size, so a checkpoint's hash leaves it out.
+RESUME_STATE = (
+    "optimizer",
+    "scheduler",
+    "scaler.pt",
+    "rng_state",
+    "global_step",
+    "trainer_state.json",
+    "training_args.bin",
+)
+
+_hashes: dict[tuple, str] = {}
+
+
 def file_hash(path: str | Path) -> str:
-    """sha256 of a file, or of a folder's files (names and contents, sorted)."""
-    path = Path(path)
-    h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for p in files:
-        if path.is_dir():
-            h.update(str(p.relative_to(path)).encode())
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    """sha256 of a file, or of a folder's files (names and contents, sorted) without a Trainer's resume state.
+
+    Remembered for the process by each file's inode, size and mtime: one pipeline names a parent's weights in the
+    stage key, the child's lineage and each manifest, and an 8B checkpoint takes tens of seconds to read.
+    """
+    path = Path(path).resolve()
+    if path.is_file():
+        files = [path]
+    else:
+        top = [p for p in path.iterdir() if not p.name.startswith(RESUME_STATE)] if path.is_dir() else []
+        files = sorted(f for p in top for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    stats = tuple((str(p), s.st_ino, s.st_size, s.st_mtime_ns) for p in files for s in [p.stat()])
+    if (path, stats) not in _hashes:
+        h = hashlib.sha256()
+        for p in files:
+            if path.is_dir():
+                h.update(str(p.relative_to(path)).encode())
+            with p.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        _hashes[(path, stats)] = h.hexdigest()
+    return _hashes[(path, stats)]

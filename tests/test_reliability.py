@@ -23,7 +23,7 @@ from src.data import load_split
 from src.data.stage import run as run_data
 from src.eval.elicit import elicit
 from src.eval.stage import run as run_eval
-from src.io import read_rows
+from src.io import atomic_write_text, file_hash, read_rows
 from src.rundir import RunDir
 
 
@@ -96,6 +96,24 @@ def test_a_results_file_is_cut_only_by_its_writer_and_a_bad_row_names_its_line(t
     rows.write_text('{"k": 1}\n{"k": 2,\n{"k": 3}\n')
     with pytest.raises(TrainoutError, match=rf"^{rows}:2: not a JSON row"):
         read_rows(rows)
+
+
+def test_a_checkpoint_hash_is_its_weights_and_follows_every_rewrite(tmp_path):
+    ckpt = tmp_path / "checkpoint-4"
+    (ckpt / "global_step4").mkdir(parents=True)
+    (ckpt / "adapter_model.safetensors").write_bytes(b"weights")
+    (ckpt / "adapter_config.json").write_text("{}")
+    first = file_hash(ckpt)
+    # the Trainer's resume state is not what the folder loads as
+    for name in ("optimizer.pt", "scheduler.pt", "rng_state_0.pth", "trainer_state.json", "training_args.bin"):
+        (ckpt / name).write_bytes(b"state")
+    (ckpt / "global_step4" / "zero_pp_rank_0_optim_states.pt").write_bytes(b"state")
+    assert file_hash(ckpt) == first
+    # the weights are: a rewrite of the same size is seen (the remembered hash is keyed by inode and mtime too)
+    atomic_write_text(ckpt / "adapter_model.safetensors", "WEIGHTS")
+    assert file_hash(ckpt) != first
+    (ckpt / "adapter_model.safetensors").write_bytes(b"weights")
+    assert file_hash(ckpt) == first
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):
