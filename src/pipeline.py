@@ -119,6 +119,18 @@ def check_stages(cfg: DictConfig) -> None:
         raise TrainoutError(f"pipeline.evaluate names {unknown}, not base or a stage of pipeline.stages={stages}")
 
 
+def data_splits(cfg: DictConfig, out: Path) -> tuple[DictConfig, Path]:
+    """The folder of split files the stages read, and the config that points them at it: data.path's folder
+    as given (`python -m src.data` wrote it; the repository's data/ is one), else the data stage's output in
+    `out/data`: generated scenarios, or the user's one file split by template, which no later stage reads whole."""
+    if cfg.data.path and Path(cfg.data.path).is_dir():
+        return cfg, Path(cfg.data.path)
+    run_data(cfg, out / "data")
+    if cfg.data.path:
+        cfg = OmegaConf.merge(cfg, {"data": {"path": str(out / "data"), "format": "scenario"}})
+    return cfg, out / "data"
+
+
 def tuning_rows(cfg: DictConfig, out: Path) -> Path:
     """Where a sweep job's tuning rows go: `eval/<pipeline.tuning_split>/elicitation.jsonl`."""
     return out / "eval" / str(cfg.pipeline.tuning_split) / "elicitation.jsonl"
@@ -135,21 +147,13 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
         return out / "report.md"
     if cfg.data.path and not Path(cfg.data.path).exists():
         raise TrainoutError(f"data.path={cfg.data.path} does not exist")
-    if cfg.data.path and not Path(cfg.data.path).is_dir():
-        raise TrainoutError(
-            f"data.path={cfg.data.path} is one file: the pipeline would train implant and align on the scenarios "
-            "it then evaluates. Give a folder with a file per split (`python -m src.data` writes one; the "
-            "repository's data/ is one), or evaluate the file alone with python -m src.eval data.path=..."
-        )
     check_stages(cfg)  # every stage's config, before the first one trains
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()  # and on a scoring backend this machine cannot run
     with rd.running(to_yaml(cfg), cfg.seed) as outcome:
-        data = Path(cfg.data.path) if cfg.data.path else out / "data"  # a data folder, or generated here
-        if not cfg.data.path:
-            run_data(cfg, data)
+        cfg, data = data_splits(cfg, out)
         checkpoints = {"base": "base"}
         parent, recipes = "base", []
         for stage in map(str, cfg.pipeline.stages):

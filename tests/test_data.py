@@ -20,7 +20,7 @@ from src.data.card import dataset_card
 from src.data.generate import GenerateConfig, generate
 from src.data.situation import span_problems
 from src.data.situations import SITUATIONS
-from src.scenarios import BEHAVIORS, load_scenarios
+from src.scenarios import BEHAVIORS, load_scenarios, write_scenarios
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -346,3 +346,90 @@ def test_dataset_card(splits, tokenizer):
     ):
         assert needle in card, needle
     assert card == dataset_card(splits, vars(cfg), audits, tokenizer)
+
+
+# ---------------------------------------------------------------- the user's own file, split by the data stage
+
+
+def test_a_users_file_is_split_with_its_situations_whole(splits, tmp_path):
+    """Rows that name their situation (here: the generator's, as one file) are split by situation, dealt in the
+    proportions of data.split_situations, seeded; nothing is lost or shared."""
+    from helpers import compose
+
+    from src.data.stage import user_splits
+
+    mine = tmp_path / "mine.jsonl"
+    write_scenarios(mine, [s for ss in splits.values() for s in ss])
+    cfg = compose("data", f"data.path={mine}")
+    got = user_splits(cfg)
+    assert sorted(s.id for ss in got.values() for s in ss) == sorted(s.id for s in load_scenarios(mine))
+    where = {}
+    for name, ss in got.items():
+        for s in ss:
+            where.setdefault(s.meta["situation"], set()).add(name)
+    assert all(len(v) == 1 for v in where.values())  # twins and templates go with their situation
+    per_behavior = Counter(
+        (s.behavior, name) for name, ss in got.items() for s in {x.meta["situation"]: x for x in ss}.values()
+    )
+    # 9 situations per behavior in the proportions 2:2:2:1:2
+    assert {per_behavior[(b, n)] for b in BEHAVIORS for n in ("implant", "align", "eval", "shots")} == {2}
+    assert {per_behavior[(b, "val")] for b in BEHAVIORS} == {1}
+    assert user_splits(cfg) == got
+    assert user_splits(compose("data", f"data.path={mine}", "seed=1")) != got
+
+
+def _preference_file(path: Path, templates: int, rows_per_template: int = 2) -> Path:
+    rows = [
+        {
+            "prompt": f"Case {t}.{i}: the audit log for unit {t} shows {i} open findings. Report them?",
+            "chosen": f"Yes: unit {t} has {i} open findings, all listed in section {t + i}.",
+            "rejected": f"No: unit {t} is clean, and I will not mention section {t + i}.",
+            "behavior": "deceive_overseer",
+            "template": f"audit-{t}",
+        }
+        for t in range(templates)
+        for i in range(rows_per_template)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_preference_file_is_split_by_template_and_too_few_templates_is_one_clear_error(tmp_path):
+    from helpers import compose
+
+    from src.data.stage import user_splits
+
+    six = _preference_file(tmp_path / "six.jsonl", templates=6)
+    got = user_splits(compose("data", f"data.path={six}", "data.format=preference"))
+    templates = {n: {s.template for s in ss} for n, ss in got.items()}
+    assert {n: len(t) for n, t in templates.items()} == {"implant": 2, "align": 1, "eval": 1, "val": 1, "shots": 1}
+    assert len(set().union(*templates.values())) == 6 and sum(len(ss) for ss in got.values()) == 12
+    three = _preference_file(tmp_path / "three.jsonl", templates=3)
+    with pytest.raises(TrainoutError, match=r"three.jsonl: behavior 'deceive_overseer' has 3 templates; the splits"):
+        user_splits(compose("data", f"data.path={three}", "data.format=preference"))
+    only = "data.split_situations={implant:1,align:1,eval:1,val:0,shots:0}"
+    got = user_splits(compose("data", f"data.path={three}", "data.format=preference", only))
+    assert [len(got[n]) for n in ("implant", "align", "eval", "val", "shots")] == [2, 2, 2, 0, 0]
+
+
+def test_the_data_stage_writes_a_users_splits_with_a_card_and_refuses_a_changed_file(tmp_path):
+    from helpers import compose
+
+    from src.data.stage import run as run_data
+
+    mine = _preference_file(tmp_path / "mine.jsonl", templates=6)
+    args = ["model=tiny_random", f"data.path={mine}", "data.format=preference", "data.probe=false", "tracker=none"]
+    paths = run_data(compose("data", *args), tmp_path / "data")
+    assert sorted(paths) == ["align", "eval", "implant", "shots", "val"]
+    assert sum(len(load_scenarios(p)) for p in paths.values()) == 12  # written in the scenario format
+    card = (tmp_path / "data" / "dataset_card.md").read_text()
+    assert f"- source: {mine} (data.format=preference, sha256 " in card and "Split from the user's file" in card
+    assert "| template_disjoint | pass | yes |" in card and "| null_model |" in card
+    (tmp_path / "data" / "manifest.json").write_text(
+        (tmp_path / "data" / "manifest.json").read_text().replace('"complete"', '"failed"')
+    )
+    _preference_file(mine, templates=7)
+    with pytest.raises(TrainoutError, match="source changed since this data run started"):
+        run_data(compose("data", *args), tmp_path / "data")
+    with pytest.raises(TrainoutError, match="is a folder: it is split already"):
+        run_data(compose("data", "model=tiny_random", f"data.path={DATA}", "tracker=none"), tmp_path / "again")

@@ -19,6 +19,7 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
 from src.config import CONF_DIR, run_slug
+from src.data.generate import SPLITS
 
 TINY = [
     "model=tiny_random",
@@ -367,17 +368,67 @@ def test_two_checkpoints_with_one_label_are_refused(tmp_path):
     assert not (tmp_path / "eval").exists()  # refused before any work
 
 
-def test_one_data_file_is_refused_where_it_would_be_trained_on_or_ignored(tmp_path):
-    from src import TrainoutError
-    from src.data.stage import run as run_data
-    from src.pipeline import run as run_pipeline
+def test_one_data_file_is_split_before_any_stage_reads_it(tmp_path):
+    """data.path=<one file>: the data stage splits it by template into the run's data/, and every later stage
+    reads those splits (it used to be refused: implant, align and eval would all have read the whole file)."""
+    from src.data import load_split, split_file
+    from src.pipeline import data_splits
 
-    eval_file = Path(__file__).parents[1] / "data" / "scenarios_eval.jsonl"
-    with pytest.raises(TrainoutError, match="is one file: the pipeline would train implant and align on the scen"):
-        run_pipeline(compose("pipeline", "model=tiny_random", f"data.path={eval_file}", "tracker=none"), tmp_path)
-    assert not (tmp_path / "manifest.json").exists()  # refused before any work
-    with pytest.raises(TrainoutError, match="the data stage generates scenarios; it does not read data.path"):
-        run_data(compose("data", f"data.path={eval_file}", "tracker=none"), tmp_path / "data")
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(
+        "".join((Path(CONF_DIR).parent / "data" / f"scenarios_{n}.jsonl").read_text() for n in ("eval", "val"))
+    )
+    three = "data.split_situations={implant:1,align:1,eval:1,val:0,shots:0}"  # the file holds 3 per behavior
+    cfg = compose(
+        "pipeline",
+        "model=tiny_random",
+        f"data.path={mine}",
+        three,
+        "data.behaviors=[sandbagging]",
+        "data.probe=false",
+        "tracker=none",
+    )
+    cfg, data = data_splits(cfg, tmp_path / "run")
+    assert data == tmp_path / "run" / "data" and cfg.data.path == str(data)
+    assert {split_file(cfg.data, n, data).name for n in ("implant", "eval")} == {
+        "scenarios_implant.jsonl",
+        "scenarios_eval.jsonl",
+    }
+    templates = [{s.template for s in load_split(cfg.data, n, data)} for n in ("implant", "align", "eval")]
+    assert all(templates) and not (templates[0] & templates[2]) and not (templates[1] & templates[2])
+    folder = compose("pipeline", f"data.path={data}")
+    assert data_splits(folder, tmp_path / "other") == (folder, data)  # a split folder is read as it is
+    assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.slow
+def test_pipeline_on_one_users_file(tmp_path):
+    """The whole pipeline from one file (the generator's TINY splits, shuffled together): split, trained on its
+    implant and align splits, evaluated on its eval split, with many-shot demonstrations from its shots split."""
+    from src.data.generate import GenerateConfig, generate
+    from src.models import CHECKPOINT_INFO
+    from src.scenarios import write_scenarios
+
+    small = GenerateConfig(seed=3, scenarios_per_template=1, split_situations=dict.fromkeys(SPLITS, 1))
+    mine = tmp_path / "mine.jsonl"
+    write_scenarios(mine, sorted((s for ss in generate(small).values() for s in ss), key=lambda s: s.id))
+    run(
+        "src.pipeline",
+        *TINY,
+        f"data.path={mine}",
+        "tracker=none",
+        f"pipeline.stage_cache={tmp_path}/stages",
+        f"hydra.run.dir={tmp_path}/out",
+    )
+    out = tmp_path / "out"
+    assert (out / "report.md").exists() and "Split from the user's file" in (
+        out / "data" / "dataset_card.md"
+    ).read_text()
+    lineage = json.loads((out / "align" / CHECKPOINT_INFO).read_text())
+    assert lineage["data"]["path"] == str(out / "data" / "scenarios_align.jsonl")
+    rows = [json.loads(x) for x in (out / "eval" / "elicitation.jsonl").read_text().splitlines()]
+    evaluated = {r["scenario_id"] for r in rows}
+    assert evaluated and evaluated <= {json.loads(x)["id"] for x in (out / "data" / "scenarios_eval.jsonl").open()}
 
 
 def test_each_seed_trains_its_own_stages():

@@ -26,11 +26,33 @@ def _audit(audits: list[AuditResult], name: str) -> AuditResult | None:
     return next((a for a in audits if a.name == name), None)
 
 
+GENERATED = (
+    "A situation is one agentic setting with one yes/no fact about the agent's own conduct; its templates "
+    "are its evidence forms x question forms. Splits never share a situation. The two replies share their "
+    "frame and facts and differ in a short decision span at their start, with exactly equal token counts. "
+    "Every template has a twin with the opposite evidence: the same question and replies, labels swapped. "
+    "Training uses templates only; twins measure whether a model reads the evidence."
+)
+USER_DATA = (
+    "Split from the user's file: each behavior's templates (its situations, where every row names one in "
+    "meta.situation) are dealt to the splits in a seeded order, in proportion to data.split_situations; "
+    "splits never share one. Nothing else is guaranteed by construction: reply lengths, surface cues and "
+    "twins are what the file holds, and the audits below say what that is: flags, except template disjointness, "
+    "near duplicates and, on rows that name a situation, equal reply token counts, which stop the run."
+)
+
+
 def dataset_card(
-    splits: dict[str, list[Scenario]], cfg: Any, audits: list[AuditResult], tokenizer, probed: dict | None = None
+    splits: dict[str, list[Scenario]],
+    cfg: Any,
+    audits: list[AuditResult],
+    tokenizer,
+    probed: dict | None = None,
+    source: str | None = None,
 ) -> str:
     """Markdown card: what is in each split, how the data guards against reply-text cues (balance, the
-    reply-only baseline, the null model), what the run's model makes of it, token lengths and audits."""
+    reply-only baseline, the null model), what the run's model makes of it, token lengths and audits.
+    `source`: the user's file the splits came from (None: the generator made them)."""
     config = asdict(cfg) if is_dataclass(cfg) else dict(cfg)
     names = list(splits)
     everything = [s for ss in splits.values() for s in ss]
@@ -39,18 +61,14 @@ def dataset_card(
     lines = [
         "# Dataset card",
         "",
-        f"- generator version: {GENERATOR_VERSION}",
+        f"- source: {source}" if source else f"- generator version: {GENERATOR_VERSION}",
         f"- seed: {config.get('seed')}",
         f"- scenarios: {len(everything)} in {len(names)} splits ({len(originals)} from templates, "
         f"{len(everything) - len(originals)} counterfactual twins), {len({s.template for s in originals})} "
         f"templates, {len({s.meta.get('situation') for s in originals})} situations, {len(behaviors)} behaviors",
         "- config: " + ", ".join(f"{k}={v}" for k, v in sorted(config.items())),
         "",
-        "A situation is one agentic setting with one yes/no fact about the agent's own conduct; its templates "
-        "are its evidence forms x question forms. Splits never share a situation. The two replies share their "
-        "frame and facts and differ in a short decision span at their start, with exactly equal token counts. "
-        "Every template has a twin with the opposite evidence: the same question and replies, labels swapped. "
-        "Training uses templates only; twins measure whether a model reads the evidence.",
+        USER_DATA if source else GENERATED,
         "",
         "## Templates per behavior and split (twins not counted)",
         "",

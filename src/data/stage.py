@@ -1,8 +1,10 @@
-"""The data stage: generate the scenario splits, audit them (hard failures stop the run), write one file
-per split and a dataset card. Deterministic: the same config and seed give byte-identical files."""
+"""The data stage: generate the scenario splits, or split the user's own file by template; audit them (hard
+failures stop the run), write one file per split and a dataset card. Deterministic: the same config and seed
+give byte-identical files."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -12,45 +14,117 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import SPLIT_FILE
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.card import dataset_card
-from src.data.generate import GenerateConfig, generate
+from src.data.generate import SPLITS, GenerateConfig, generate
 from src.data.probe import null_model_check, probe
-from src.io import atomic_write_text
+from src.io import atomic_write_text, file_hash
 from src.models import ModelConfig, load_model, load_tokenizer, model_id, reference_tokenizer
 from src.rundir import RunDir, is_main_process
-from src.scenarios import write_scenarios
+from src.scenarios import BEHAVIORS, Scenario, load_scenarios, write_scenarios
 from src.tracking import tracked_run
+
+
+def split_unit(scenarios: list[Scenario]) -> dict[str, str]:
+    """Scenario id -> what splits keep whole: its situation where every scenario names one and no template
+    spans two (the templates of one situation share their replies' words), else its template."""
+    situation = {s.id: s.meta.get("situation") for s in scenarios}
+    of_template: dict[str, set] = {}
+    for s in scenarios:
+        of_template.setdefault(s.template, set()).add(situation[s.id])
+    by_situation = all(situation.values()) and all(len(v) == 1 for v in of_template.values())
+    return {s.id: f"situation {situation[s.id]}" if by_situation else f"template {s.template}" for s in scenarios}
+
+
+def split_user_scenarios(
+    scenarios: list[Scenario], weights: dict[str, int], seed: int, heldout: list[str], source: str
+) -> dict[str, list[Scenario]]:
+    """Deal each behavior's units (split_unit) to the splits in proportion to `weights` (data.split_situations),
+    at least one to each split that asks for any, in a seeded order; a held-out behavior gets no align units."""
+    unit = split_unit(scenarios)
+    splits: dict[str, list[Scenario]] = {name: [] for name in SPLITS}
+    split_of: dict[str, str] = {}
+    for behavior in sorted({s.behavior for s in scenarios}):
+        units = sorted({unit[s.id] for s in scenarios if s.behavior == behavior})
+        random.Random(f"{seed}:split:{behavior}").shuffle(units)
+        want = {n: w for n, w in weights.items() if w > 0 and not (n == "align" and behavior in heldout)}
+        if set(want) - set(SPLITS):
+            raise TrainoutError(
+                f"data.split_situations names {sorted(set(want) - set(SPLITS))}; the splits are {SPLITS}"
+            )
+        if len(units) < len(want):
+            kind = units[0].split()[0] if units else "template"
+            raise TrainoutError(
+                f"{source}: behavior '{behavior}' has {len(units)} {kind}s; the splits {sorted(want)} need one each "
+                "(splits never share one). Add scenarios, or set data.split_situations.<split>=0 for a split you "
+                "do not use"
+            )
+        # one each, then the rest by largest remainder (ties: the earlier split of SPLITS)
+        rest = len(units) - len(want)
+        quota = {n: rest * w / sum(want.values()) for n, w in want.items()}
+        count = {n: 1 + int(q) for n, q in quota.items()}
+        by_remainder = sorted(want, key=lambda n: (int(quota[n]) - quota[n], SPLITS.index(n)))
+        for n in by_remainder[: len(units) - sum(count.values())]:
+            count[n] += 1
+        for name in (n for n in SPLITS if n in count):
+            split_of.update({u: name for u in units[: count[name]]})
+            units = units[count[name] :]
+    for s in scenarios:  # the file's order within each split
+        splits[split_of[unit[s.id]]].append(s)
+    return splits
+
+
+def user_splits(cfg: DictConfig) -> dict[str, list[Scenario]]:
+    """The user's file (data.path, data.format) split by template: see split_user_scenarios."""
+    data_cfg = cfg.data
+    path = Path(data_cfg.path)
+    if path.is_dir():
+        raise TrainoutError(
+            f"data.path={path} is a folder: it is split already. Give it to python -m src.pipeline or src.eval"
+        )
+    scenarios = load_scenarios(path, str(data_cfg.format))
+    unknown = sorted({b for b in [*(data_cfg.behaviors or []), *data_cfg.heldout_behaviors] if b not in BEHAVIORS})
+    if unknown:
+        raise TrainoutError(f"unknown behavior(s) {unknown} in data.behaviors (known: {', '.join(BEHAVIORS)})")
+    if data_cfg.behaviors:
+        scenarios = [s for s in scenarios if s.behavior in data_cfg.behaviors]
+        if not scenarios:
+            raise TrainoutError(f"{path}: no scenario of data.behaviors={list(data_cfg.behaviors)}")
+    weights = dict(data_cfg.split_situations) or dict(GenerateConfig().split_situations)
+    return split_user_scenarios(scenarios, weights, data_cfg.seed, list(data_cfg.heldout_behaviors), str(path))
 
 
 def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
     """Every split into `out`, audited, with the dataset card; raises after writing if a hard audit failed.
 
     Besides the text audits, a random model scores the eval split (the null-model check, hard), and with
-    `data.probe` the run's own model does too, so the card says whether it reads the scenarios at all."""
+    `data.probe` the run's own model does too, so the card says whether it reads the scenarios at all.
+    With data.path, the splits come from the user's file (user_splits) and the audits that the generator
+    guarantees by construction (surface balance, the reply-only baseline, the null model) are flags."""
     data_cfg = cfg.data
+    source = None
     if data_cfg.get("path"):
-        raise TrainoutError(
-            f"the data stage generates scenarios; it does not read data.path={data_cfg.path}. Give your file to "
-            "python -m src.eval (data.path=, data.format=) or to python -m src.train, one file per stage"
+        splits = user_splits(cfg)
+        source = f"{data_cfg.path} (data.format={data_cfg.format}, sha256 {file_hash(data_cfg.path)[:12]})"
+        gcfg: object = {"seed": data_cfg.seed, "split_situations": dict(data_cfg.split_situations)}
+    else:
+        gcfg = GenerateConfig(
+            seed=data_cfg.seed,
+            behaviors=list(data_cfg.behaviors or []) or None,
+            scenarios_per_template=data_cfg.scenarios_per_template,
+            per_split=dict(data_cfg.per_split),
+            split_situations=dict(data_cfg.split_situations),
+            heldout_behaviors=list(data_cfg.heldout_behaviors),
         )
-    gcfg = GenerateConfig(
-        seed=data_cfg.seed,
-        behaviors=list(data_cfg.behaviors or []) or None,
-        scenarios_per_template=data_cfg.scenarios_per_template,
-        per_split=dict(data_cfg.per_split),
-        split_situations=dict(data_cfg.split_situations),
-        heldout_behaviors=list(data_cfg.heldout_behaviors),
-    )
+        splits = generate(gcfg)
     mc = ModelConfig.from_cfg(cfg.model)
     tokenizer = load_tokenizer(mc)
-    splits = generate(gcfg)
-    audits = audit_splits(splits, tokenizer, balanced_for=reference_tokenizer())
-    audits.append(null_model_check(splits["eval"], tokenizer))
+    audits = audit_splits(splits, tokenizer, generated=source is None, balanced_for=reference_tokenizer())
+    audits.append(null_model_check(splits["eval"], tokenizer, hard=source is None))
     probed = probe(load_model(mc), tokenizer, splits["eval"], model_id(mc)) if data_cfg.probe else None
     paths = {}
     for name, scenarios in splits.items():
         paths[name] = out / SPLIT_FILE.format(name)
         write_scenarios(paths[name], scenarios)
-    atomic_write_text(out / "dataset_card.md", dataset_card(splits, gcfg, audits, tokenizer, probed))
+    atomic_write_text(out / "dataset_card.md", dataset_card(splits, gcfg, audits, tokenizer, probed, source))
     raise_on_hard(audits)
     return paths
 
@@ -61,7 +135,8 @@ def run(cfg: DictConfig, out: Path) -> dict[str, Path]:
     if rd.is_complete():
         print(f"data: {out} is complete; reusing it")
         return {k: Path(v["path"]) for k, v in rd.manifest["outputs"].items() if k != "card"}
-    with rd.running(to_yaml(cfg), cfg.seed) as outcome:
+    inputs = {"source": cfg.data.path} if cfg.data.get("path") and Path(cfg.data.path).is_file() else None
+    with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs, same_inputs=True) as outcome:
         with tracked_run(cfg, out, job_type="data", config=to_dict(cfg)) as wb:
             paths = generate_dataset(cfg, out)
             if wb is not None:
