@@ -10,7 +10,7 @@ import zlib
 import pytest
 from helpers import synthetic_row
 
-from src.eval.summary import INCONCLUSIVE, NO_VERDICT, NOT_REELICITED, SUPPRESSED, _partner, judge
+from src.eval.summary import INCONCLUSIVE, NO_VERDICT, NOT_REELICITED, SUPPRESSED, _partner, judge, paired_difference
 
 STRENGTHS = (0, 4, 16)
 
@@ -285,6 +285,32 @@ def test_seeds_are_resampled_before_templates():
     assert flat_.verdict == SUPPRESSED and flat_.R["ci"][0] > 0.1
     assert width(hier.R) > 2 * width(flat_.R) and width(hier.E) > 2 * width(flat_.E)
     assert hier.R["ci"][0] < 0.05 and hier.R["ci"][1] > 0.7 and hier.verdict == INCONCLUSIVE
+
+
+def test_intervals_widen_with_few_units():
+    """The expanded percentile interval (src/lm/measure.py ci_levels): t tails and the n/(n-1) variance of n
+    resampled units, where a plain 2.5-97.5 interval lets a null contrast clear 0 twice as often at 8 templates."""
+    import numpy as np
+
+    from src.eval.summary import Paired
+    from src.lm.measure import ci_levels, percentile_ci
+
+    assert ci_levels(1) == (2.5, 97.5)
+    assert ci_levels(8)[0] == pytest.approx(0.574, abs=0.005)  # Phi(sqrt(8/7) t_7(0.025))
+    assert 2.4 < ci_levels(1000)[0] < 2.5 and ci_levels(8)[1] == pytest.approx(100 - ci_levels(8)[0])
+    reps = np.random.default_rng(0).normal(size=2000)
+    narrow, wide = percentile_ci(reps, 1000), percentile_ci(reps, 8)
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
+    # a verdict's contrast on 8 templates reads the interval of its 8 templates
+    rows = {
+        arm: [synthetic_row(arm, f"t{t}", f"t{t}-0", 0, False, 0, 0.1 * t * (arm == "b"), "b") for t in range(8)]
+        for arm in "ab"
+    }
+    pair = Paired.of(rows, 500, 0)
+    diff = pair.get("delta", "b")[1] - pair.get("delta", "a")[1]
+    assert pair.units == 8 and paired_difference(rows["a"], rows["b"], 0, "delta", 500, 0)["ci"] == percentile_ci(
+        diff, 8
+    )
 
 
 def test_identical_seeds_match_one_seed():

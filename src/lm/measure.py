@@ -24,10 +24,28 @@ def arm_of(row: dict) -> str:
     return row.get("arm") or (CONTROL_ARM if row.get("control") else ATTACK_ARM)
 
 
-def percentile_ci(samples: np.ndarray) -> list[float | None]:
-    """The 95% percentile interval of bootstrap replicates (NaNs left out); [None, None] when there are none."""
+def ci_levels(units: int) -> tuple[float, float]:
+    """The percentiles (0-100) that bound a 95% interval from replicates that resampled `units` independent units.
+
+    A plain percentile interval is too narrow with few units: it reads the spread of means of n draws as if
+    n were large (variance shrunk by (n - 1)/n, normal tails for t tails). The expanded percentile interval
+    (Hesterberg 2015) moves the tails to Phi(sqrt(n/(n - 1)) * t_{n-1}(0.025)): with no effect, a lower bound
+    then clears 0 in 2.6% of runs with 8 templates, against 5.7% for the plain one and 2.5% nominal
+    (scripts/check_ci_coverage.py). Fewer than 2 units: the plain interval, which carries only the spread
+    within the one unit."""
+    if units < 2:
+        return 2.5, 97.5
+    from scipy.stats import norm, t
+
+    low = 100 * float(norm.cdf(math.sqrt(units / (units - 1)) * t.ppf(0.025, units - 1)))
+    return low, 100 - low
+
+
+def percentile_ci(samples: np.ndarray, units: int) -> list[float | None]:
+    """The 95% interval of bootstrap replicates over `units` resampled units (`ci_levels`), NaNs left out;
+    [None, None] when there are none."""
     s = samples[~np.isnan(samples)]
-    return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if len(s) else [None, None]
+    return [float(x) for x in np.percentile(s, ci_levels(units))] if len(s) else [None, None]
 
 
 def clustered_mean(by_cluster: dict[str, list[float]], n_boot: int, seed: int = 0) -> dict:
@@ -44,7 +62,7 @@ def clustered_mean(by_cluster: dict[str, list[float]], n_boot: int, seed: int = 
         reps[b] = np.mean([groups[i][rng.integers(0, len(groups[i]), len(groups[i]))].mean() for i in picks])
     return {
         "mean": float(np.mean([g.mean() for g in groups])),
-        "ci": percentile_ci(reps),
+        "ci": percentile_ci(reps, len(groups)),
         "n_clusters": len(names),
         "n": int(sum(len(g) for g in groups)),
     }
