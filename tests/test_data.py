@@ -407,6 +407,10 @@ def test_a_preference_file_is_split_by_template_and_too_few_templates_is_one_cle
     three = _preference_file(tmp_path / "three.jsonl", templates=3)
     with pytest.raises(TrainoutError, match=r"three.jsonl: behavior 'deceive_overseer' has 3 templates; the splits"):
         user_splits(compose("data", f"data.path={three}", "data.format=preference"))
+    with pytest.raises(
+        TrainoutError, match=r"six.jsonl has no scenario of \['sandbagging'\] .* it has \['deceive_overseer'\]"
+    ):
+        user_splits(compose("data", f"data.path={six}", "data.format=preference", "data.behaviors=[sandbagging]"))
     only = "data.split_situations={implant:1,align:1,eval:1,val:0,shots:0}"
     got = user_splits(compose("data", f"data.path={three}", "data.format=preference", only))
     assert [len(got[n]) for n in ("implant", "align", "eval", "val", "shots")] == [2, 2, 2, 0, 0]

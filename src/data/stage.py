@@ -19,7 +19,7 @@ from src.data.probe import null_model_check, probe
 from src.io import atomic_write_text, file_hash
 from src.models import ModelConfig, load_model, load_tokenizer, model_id, reference_tokenizer
 from src.rundir import RunDir, is_main_process
-from src.scenarios import BEHAVIORS, Scenario, load_scenarios, write_scenarios
+from src.scenarios import Scenario, load_scenarios, write_scenarios
 from src.tracking import tracked_run
 
 
@@ -81,13 +81,14 @@ def user_splits(cfg: DictConfig) -> dict[str, list[Scenario]]:
             f"data.path={path} is a folder: it is split already. Give it to python -m src.pipeline or src.eval"
         )
     scenarios = load_scenarios(path, str(data_cfg.format))
-    unknown = sorted({b for b in [*(data_cfg.behaviors or []), *data_cfg.heldout_behaviors] if b not in BEHAVIORS})
+    present = sorted({s.behavior for s in scenarios})  # a file may name its own behaviors (an MWE file: its stem)
+    unknown = sorted({*(data_cfg.behaviors or []), *data_cfg.heldout_behaviors} - set(present))
     if unknown:
-        raise TrainoutError(f"unknown behavior(s) {unknown} in data.behaviors (known: {', '.join(BEHAVIORS)})")
+        raise TrainoutError(
+            f"{path} has no scenario of {unknown} (data.behaviors, data.heldout_behaviors); it has {present}"
+        )
     if data_cfg.behaviors:
         scenarios = [s for s in scenarios if s.behavior in data_cfg.behaviors]
-        if not scenarios:
-            raise TrainoutError(f"{path}: no scenario of data.behaviors={list(data_cfg.behaviors)}")
     weights = dict(data_cfg.split_situations) or dict(GenerateConfig().split_situations)
     return split_user_scenarios(scenarios, weights, data_cfg.seed, list(data_cfg.heldout_behaviors), str(path))
 
@@ -103,7 +104,8 @@ def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
     source = None
     if data_cfg.get("path"):
         splits = user_splits(cfg)
-        source = f"{data_cfg.path} (data.format={data_cfg.format}, sha256 {file_hash(data_cfg.path)[:12]})"
+        digest = f", sha256 {file_hash(data_cfg.path)[:12]}" if Path(data_cfg.path).is_file() else ""  # or a Hub id
+        source = f"{data_cfg.path} (data.format={data_cfg.format}{digest})"
         gcfg: object = {"seed": data_cfg.seed, "split_situations": dict(data_cfg.split_situations)}
     else:
         gcfg = GenerateConfig(

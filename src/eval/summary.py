@@ -252,8 +252,9 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
 
 
 def _k50_ci(boot_k50: list[float | None], largest: float, units: int) -> list | None:
-    """Percentiles over every replicate, one that never reaches 0.5 counted as beyond the largest strength:
-    a bound there is None ("not reached"), the upper one as soon as more than 2.5% of them do not reach it."""
+    """Percentiles (`ci_levels`) over every replicate, one that never reaches 0.5 counted as beyond the largest
+    strength: a bound there is None ("not reached"), the upper one as soon as more replicates than its tail do
+    not reach it."""
     if not boot_k50:
         return None
     beyond = 1e9 * (largest + 1)
