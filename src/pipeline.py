@@ -34,6 +34,7 @@ from src.io import file_hash
 from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
+from src.scenarios import is_hub_id
 from src.train.stage import run as run_train
 
 # What determines a training stage, and so its stage-cache key. `seed` is in it: two seeds never share a stage.
@@ -145,7 +146,7 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
-    if cfg.data.path and not Path(cfg.data.path).exists():
+    if cfg.data.path and not Path(cfg.data.path).exists() and not is_hub_id(cfg.data.path):
         raise TrainoutError(f"data.path={cfg.data.path} does not exist")
     check_stages(cfg)  # every stage's config, before the first one trains
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work

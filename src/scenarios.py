@@ -197,12 +197,18 @@ def _from_mwe(obj: dict, where: str, stem: str, lineno: int) -> Scenario:
     )
 
 
+def is_hub_id(path: str | Path) -> bool:
+    """`owner/name` that is no local path: load_scenarios reads it from the Hugging Face Hub."""
+    text = str(path)
+    return not Path(text).exists() and not text.startswith((".", "/")) and text.count("/") == 1
+
+
 def load_scenarios(path: str | Path, format: str = "scenario") -> list[Scenario]:
     """Load a local JSONL/Parquet file (or an HF dataset id when reachable) in one of FORMATS."""
     if format not in FORMATS:
         raise DataError(f"unknown data.format '{format}' (choose one of: {', '.join(FORMATS)})")
     p = Path(path)
-    if not p.exists() and not str(path).startswith((".", "/")) and str(path).count("/") == 1:
+    if is_hub_id(path):
         return _load_hub(str(path), format)
     return _convert(_read_rows(p), format, str(p), p.stem)
 

@@ -371,6 +371,7 @@ def test_two_checkpoints_with_one_label_are_refused(tmp_path):
 def test_one_data_file_is_split_before_any_stage_reads_it(tmp_path):
     """data.path=<one file>: the data stage splits it by template into the run's data/, and every later stage
     reads those splits (it used to be refused: implant, align and eval would all have read the whole file)."""
+    from src import TrainoutError
     from src.data import load_split, split_file
     from src.pipeline import data_splits
 
@@ -399,6 +400,9 @@ def test_one_data_file_is_split_before_any_stage_reads_it(tmp_path):
     folder = compose("pipeline", f"data.path={data}")
     assert data_splits(folder, tmp_path / "other") == (folder, data)  # a split folder is read as it is
     assert not (tmp_path / "other").exists()
+    hub = compose("pipeline", "model=tiny_random", "data.path=someone/scenarios", "tracker=none")  # offline here
+    with pytest.raises(TrainoutError, match="'someone/scenarios' is not a local file and could not be loaded from"):
+        data_splits(hub, tmp_path / "hub")
 
 
 @pytest.mark.slow
