@@ -166,7 +166,7 @@ def assert_resumed_like(got: list[dict], expected: list[dict]) -> None:
 
 def test_eval_cut_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     """What a kill leaves (some rows, a torn last line, a manifest still `running`), then the same command."""
-    cfg = compose("eval", *EVAL_ARGS, "attack.strengths=[0,1,2]", "data.scenarios_per_template=1")
+    cfg = compose("eval", *EVAL_ARGS, "attack.strengths=[0,1,2]", "attack.seeds=1", "data.scenarios_per_template=1")
     ref = tmp_path / "ref"
     run_eval(cfg, ref)
     expected = rows_of(ref)
