@@ -28,7 +28,7 @@ from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict
 from src.data import split_file
 from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, check_tuning_split, tuning_objective
-from src.eval.stage import InDistribution, Tuning, check_verdict
+from src.eval.stage import InDistribution, Tuning, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
 from src.io import file_hash
 from src.lm.vllm_scoring import require_vllm
@@ -143,7 +143,9 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     start = time.time()
     rd = RunDir(out, "pipeline")
     check_tuning_split(cfg.pipeline.tuning_split)
+    source = {"data": cfg.data.path} if cfg.data.path and Path(cfg.data.path).is_file() else {}
     if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
+        rd.refuse_changed_inputs(source)  # its report came from the file as it was then
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
     if cfg.data.path and not Path(cfg.data.path).exists() and not is_hub_id(cfg.data.path):
@@ -153,8 +155,9 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()  # and on a scoring backend this machine cannot run
-    with rd.running(to_yaml(cfg), cfg.seed) as outcome:
+    with rd.running(to_yaml(cfg), cfg.seed, inputs=source) as outcome:
         cfg, data = data_splits(cfg, out)
+        check_shot_pools(cfg, *eval_data(cfg, data))  # a user file's shots split may be small: say so before training
         checkpoints = {"base": "base"}
         parent, recipes = "base", []
         for stage in map(str, cfg.pipeline.stages):

@@ -25,6 +25,10 @@ from src.io import atomic_write_text, file_hash
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
 
 
+def _hashes(inputs: dict[str, str | Path] | None) -> dict[str, dict]:
+    return {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()}
+
+
 def is_main_process() -> bool:
     """Rank 0 (or a plain single process): the only one that writes run directories and W&B."""
     return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0
@@ -135,7 +139,7 @@ class RunDir:
         that differs from the one before is kept beside the new one (`config.resume<n>.yaml`), not lost."""
         self.path.mkdir(parents=True, exist_ok=True)
         m = self.manifest
-        hashes = {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()}
+        hashes = _hashes(inputs)
         if m and same_inputs:
             self._refuse_other_inputs(m, hashes, extra.get("checkpoints"))
         if m:
@@ -163,6 +167,10 @@ class RunDir:
         self.write_text("config.yaml", config_yaml)
         self.write_json("manifest.json", m)
         return m
+
+    def refuse_changed_inputs(self, inputs: dict[str, str | Path]) -> None:
+        """For a finished run about to be reused: stop if an input it names has changed since."""
+        self._refuse_other_inputs(self.manifest, _hashes(inputs), None)
 
     def _refuse_other_inputs(self, m: dict, inputs: dict, checkpoints: dict | None) -> None:
         """What this run already holds came from the inputs its manifest names; new ones would mix with it."""

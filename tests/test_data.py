@@ -429,11 +429,39 @@ def test_the_data_stage_writes_a_users_splits_with_a_card_and_refuses_a_changed_
     card = (tmp_path / "data" / "dataset_card.md").read_text()
     assert f"- source: {mine} (data.format=preference, sha256 " in card and "Split from the user's file" in card
     assert "| template_disjoint | pass | yes |" in card and "| null_model |" in card
+    _preference_file(mine, templates=7)  # after the run finished: its splits came from the old file
+    with pytest.raises(TrainoutError, match="source changed since this data run started"):
+        run_data(compose("data", *args), tmp_path / "data")
     (tmp_path / "data" / "manifest.json").write_text(
         (tmp_path / "data" / "manifest.json").read_text().replace('"complete"', '"failed"')
     )
-    _preference_file(mine, templates=7)
-    with pytest.raises(TrainoutError, match="source changed since this data run started"):
+    with pytest.raises(TrainoutError, match="source changed since this data run started"):  # killed, then rerun
         run_data(compose("data", *args), tmp_path / "data")
     with pytest.raises(TrainoutError, match="is a folder: it is split already"):
         run_data(compose("data", "model=tiny_random", f"data.path={DATA}", "tracker=none"), tmp_path / "again")
+
+
+def test_a_users_twins_go_with_their_template_and_behaviors_are_dealt_apart():
+    """No meta.situation: the unit is the template, a twin (`<template>.twin`) counted as its original's; two
+    behaviors that reuse a template name are dealt separately; a behavior with no split is one line."""
+    from src.data.stage import split_user_scenarios
+    from src.scenarios import Scenario
+
+    rows = [
+        Scenario(f"{b}-{t}{twin}", b, f"t{t}{'.twin' if twin else ''}", [{"role": "user", "content": "Q?"}],
+                 "Yes.", "No.", {"twin": bool(twin)})
+        for b in ("sandbagging", "deceive_overseer")
+        for t in range(9)
+        for twin in ("", "-twin")
+    ]  # fmt: skip
+    weights = {"implant": 2, "align": 2, "eval": 2, "val": 1, "shots": 2}
+    got = split_user_scenarios(rows, weights, seed=0, heldout=[], source="mine.jsonl")
+    where = {(s.behavior, s.template.removesuffix(".twin")): n for n, ss in got.items() for s in ss}
+    assert len(where) == 18 and all(n == where[(s.behavior, s.template.removesuffix(".twin"))]
+                                    for n, ss in got.items() for s in ss)  # fmt: skip
+    for b in ("sandbagging", "deceive_overseer"):
+        assert Counter(n for (bb, _), n in where.items() if bb == b) == {
+            "implant": 2, "align": 2, "eval": 2, "val": 1, "shots": 2
+        }  # fmt: skip
+    with pytest.raises(TrainoutError, match="gives behavior 'deceive_overseer' no split"):
+        split_user_scenarios(rows, {"align": 1}, seed=0, heldout=["deceive_overseer"], source="mine.jsonl")

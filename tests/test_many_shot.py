@@ -294,3 +294,16 @@ def test_the_report_states_the_largest_k_that_fits_and_the_skipped_count(tmp_pat
         "24 prompts exceeded it (24 at 16) and were skipped, never truncated (`skipped.json`)." in text
     )
     assert "| align (neutral) |" in text and "| align (control) |" in text and "| align |" in text
+
+
+def test_a_shots_pool_smaller_than_the_largest_strength_stops_before_any_work(generated):
+    """The pipeline calls check_shot_pools before it trains: a user file's shots split (about 2/9 of its
+    templates) may hold fewer demonstrations than attack.strengths asks for."""
+    from src.eval.stage import check_shot_pools
+
+    scenarios = [s for s in generated["eval"] if s.behavior == "sandbagging"]
+    shots = [s for s in generated["shots"] if s.behavior == "sandbagging" and not s.meta.get("twin")]
+    check_shot_pools(compose("eval", f"attack.strengths=[0,{len(shots)}]"), scenarios, shots)
+    with pytest.raises(TrainoutError, match=rf"strength {len(shots) + 1} needs .* for 'sandbagging' .* there are"):
+        check_shot_pools(compose("eval", f"attack.strengths=[0,{len(shots) + 1}]"), scenarios, shots)
+    check_shot_pools(compose("eval", "attack=persona", "attack.strengths=[0,99]"), scenarios, [])  # draws no shots

@@ -112,8 +112,8 @@ def test_a_checkpoint_hash_is_its_weights_and_follows_every_rewrite(tmp_path):
     # the weights are: a rewrite of the same size is seen (the remembered hash is keyed by inode and mtime too)
     atomic_write_text(ckpt / "adapter_model.safetensors", "WEIGHTS")
     assert file_hash(ckpt) != first
-    (ckpt / "adapter_model.safetensors").write_bytes(b"weights")
-    assert file_hash(ckpt) == first
+    (ckpt / "adapter_model.safetensors").write_bytes(b"weights, retrained")  # in place, another size
+    assert file_hash(ckpt) != first
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):

@@ -23,15 +23,23 @@ from src.scenarios import Scenario, load_scenarios, write_scenarios
 from src.tracking import tracked_run
 
 
-def split_unit(scenarios: list[Scenario]) -> dict[str, str]:
-    """Scenario id -> what splits keep whole: its situation where every scenario names one and no template
-    spans two (the templates of one situation share their replies' words), else its template."""
+def split_unit(scenarios: list[Scenario]) -> dict[str, tuple[str, str]]:
+    """Scenario id -> (behavior, what splits keep whole): its situation where every scenario names one and no
+    template spans two (the templates of one situation share their replies' words), else its template, a
+    twin's (`<template>.twin`, meta.twin) counted as its original's."""
     situation = {s.id: s.meta.get("situation") for s in scenarios}
-    of_template: dict[str, set] = {}
+
+    def template(s: Scenario) -> str:
+        return s.template.removesuffix(".twin") if s.meta.get("twin") else s.template
+
+    of_template: dict[tuple, set] = {}
     for s in scenarios:
-        of_template.setdefault(s.template, set()).add(situation[s.id])
+        of_template.setdefault((s.behavior, template(s)), set()).add(situation[s.id])
     by_situation = all(situation.values()) and all(len(v) == 1 for v in of_template.values())
-    return {s.id: f"situation {situation[s.id]}" if by_situation else f"template {s.template}" for s in scenarios}
+    return {
+        s.id: (s.behavior, f"situation {situation[s.id]}" if by_situation else f"template {template(s)}")
+        for s in scenarios
+    }
 
 
 def split_user_scenarios(
@@ -41,17 +49,19 @@ def split_user_scenarios(
     at least one to each split that asks for any, in a seeded order; a held-out behavior gets no align units."""
     unit = split_unit(scenarios)
     splits: dict[str, list[Scenario]] = {name: [] for name in SPLITS}
-    split_of: dict[str, str] = {}
+    if set(weights) - set(SPLITS):
+        raise TrainoutError(
+            f"data.split_situations names {sorted(set(weights) - set(SPLITS))}; the splits are {SPLITS}"
+        )
+    split_of: dict[tuple[str, str], str] = {}
     for behavior in sorted({s.behavior for s in scenarios}):
         units = sorted({unit[s.id] for s in scenarios if s.behavior == behavior})
         random.Random(f"{seed}:split:{behavior}").shuffle(units)
         want = {n: w for n, w in weights.items() if w > 0 and not (n == "align" and behavior in heldout)}
-        if set(want) - set(SPLITS):
-            raise TrainoutError(
-                f"data.split_situations names {sorted(set(want) - set(SPLITS))}; the splits are {SPLITS}"
-            )
+        if not want:
+            raise TrainoutError(f"data.split_situations gives behavior '{behavior}' no split (every weight is 0)")
         if len(units) < len(want):
-            kind = units[0].split()[0] if units else "template"
+            kind = units[0][1].split()[0]
             raise TrainoutError(
                 f"{source}: behavior '{behavior}' has {len(units)} {kind}s; the splits {sorted(want)} need one each "
                 "(splits never share one). Add scenarios, or set data.split_situations.<split>=0 for a split you "
@@ -134,10 +144,11 @@ def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
 def run(cfg: DictConfig, out: Path) -> dict[str, Path]:
     """The data stage into `out`; a finished run is reused. Returns split name -> file."""
     rd = RunDir(out, "data")
+    inputs = {"source": cfg.data.path} if cfg.data.get("path") and Path(cfg.data.path).is_file() else None
     if rd.is_complete():
+        rd.refuse_changed_inputs(inputs or {})  # its splits came from the file as it was then
         print(f"data: {out} is complete; reusing it")
         return {k: Path(v["path"]) for k, v in rd.manifest["outputs"].items() if k != "card"}
-    inputs = {"source": cfg.data.path} if cfg.data.get("path") and Path(cfg.data.path).is_file() else None
     with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs, same_inputs=True) as outcome:
         with tracked_run(cfg, out, job_type="data", config=to_dict(cfg)) as wb:
             paths = generate_dataset(cfg, out)

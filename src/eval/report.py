@@ -395,8 +395,9 @@ def verdict_lines(judged: Judgement, unit: str, n_boot: int | None = None) -> li
         f"above 0. *Not re-elicited up to k\\**: the CI of R lies below {judged.recovery} (`verdict.recovery`). "
         "*Inconclusive*: neither; the sentence names the interval that left it open. CIs: one paired bootstrap "
         f"({reps}) resampling training seeds (runs that differ only in `seed`), then templates within each "
-        "drawn seed, then scenarios, then shot draws, shared by every arm. base and implant are reference lines "
-        "and get no verdict.",
+        "drawn seed, then scenarios, then shot draws, shared by every arm; each is an expanded percentile "
+        "interval, its tails widened for the few units it resampled (docs/design.md, Verdicts). base and implant "
+        "are reference lines and get no verdict.",
         "",
         "| checkpoint | behavior | verdict | k* | E(k*), nats | E reads | "
         + "".join(f"Δ_attack − Δ_{a}(k*) | " for a in scored)

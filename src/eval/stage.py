@@ -25,6 +25,7 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
+from src.eval.attacks.base import shot_pool
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import checkpoint_label, elicit
 from src.eval.judge import judge_table, run_judge
@@ -137,6 +138,37 @@ def score_tuning(
     return elicit(OmegaConf.merge(cfg, {"attack": attack}), folder, [spec.checkpoint], scenarios, demos, models)
 
 
+def eval_data(cfg: DictConfig, generated_data: Path | None) -> tuple[list[Scenario], list[Scenario]]:
+    """The eval split, and the demonstrations an attack draws from (never a twin or an eval template)."""
+    scenarios = load_split(cfg.data, "eval", generated_data)
+    if cfg.attack.name == "none":
+        shots = []
+    elif cfg.attack.shots_path:
+        shots = load_scenarios(cfg.attack.shots_path, str(cfg.attack.get("shots_format") or cfg.data.format))
+    elif cfg.data.path and Path(cfg.data.path).is_dir():  # a data run folder: its own shots split
+        shots = load_split(cfg.data, "shots", generated_data)
+    else:
+        shots = load_split(OmegaConf.merge(cfg.data, {"path": None}), "shots", generated_data)  # the generated split
+    return scenarios, _without_eval_templates([s for s in shots if not s.meta.get("twin")], scenarios)
+
+
+def check_shot_pools(cfg: DictConfig, scenarios: list[Scenario], shots: list[Scenario]) -> None:
+    """Many-shot draws up to the largest strength of demonstrations per behavior: a pool too small stops the
+    run here (the pipeline calls this before it trains), not halfway through scoring."""
+    if cfg.attack.name != "many_shot" or not scenarios:
+        return
+    need, cross = max(cfg.attack.strengths), bool(cfg.attack.cross_behavior)
+    for behavior in sorted({s.behavior for s in scenarios}):
+        target = next(s for s in scenarios if s.behavior == behavior)
+        have = len(shot_pool(target, shots, cross))
+        if have < need:
+            raise TrainoutError(
+                f"many_shot at strength {need} needs {need} demonstrations for '{behavior}' "
+                f"({'other behaviors' if cross else 'the same behavior'}); there are {have}. Lower attack.strengths, "
+                "pass attack.shots_path=, or give the shots split more templates (data.split_situations.shots)"
+            )
+
+
 def run(
     cfg: DictConfig,
     out: Path,
@@ -158,16 +190,8 @@ def run(
     if generated_data is None and _needs_generated(cfg):
         run_data(OmegaConf.merge(cfg, {"data": {"path": None}}), out / "data")  # generated: the shots split
         generated_data = out / "data"
-    scenarios = load_split(cfg.data, "eval", generated_data)
-    if cfg.attack.name == "none":
-        shots = []
-    elif cfg.attack.shots_path:
-        shots = load_scenarios(cfg.attack.shots_path, str(cfg.attack.get("shots_format") or cfg.data.format))
-    elif cfg.data.path and Path(cfg.data.path).is_dir():  # a data run folder: its own shots split
-        shots = load_split(cfg.data, "shots", generated_data)
-    else:
-        shots = load_split(OmegaConf.merge(cfg.data, {"path": None}), "shots", generated_data)  # the generated split
-    shots = _without_eval_templates([s for s in shots if not s.meta.get("twin")], scenarios)  # twins: not shown
+    scenarios, shots = eval_data(cfg, generated_data)
+    check_shot_pools(cfg, scenarios, shots)
     if cfg.data.path:
         _audit_external(cfg, out, scenarios, shots)
     inputs = {"eval_data": split_file(cfg.data, "eval", generated_data)}
