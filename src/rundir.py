@@ -191,7 +191,7 @@ class RunDir:
         self.write_json("manifest.json", m)
 
     def complete(self, outputs: dict[str, str | Path] | None = None, **fields: Any) -> None:
-        out = {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (outputs or {}).items() if Path(v).exists()}
+        out = _hashes({k: v for k, v in (outputs or {}).items() if Path(v).exists()})
         self.update(status="complete", finished=now(), outputs=out, **fields)
 
     def fail(self, error: BaseException) -> None:
