@@ -169,7 +169,7 @@ def _read_tokenizer(folder: Path, trust_remote_code: bool):
 
 def load_tokenizer(mc: ModelConfig | str):
     """The model's tokenizer with its chat template and a pad token: a copy of one's own (callers set its
-    padding side), read from disk once per process (a pipeline asks 13 times; a copy costs a third of a read)."""
+    padding side), read from disk once per process (a pipeline asks 13 times; a copy is cheaper than a read)."""
     mc = mc if isinstance(mc, ModelConfig) else ModelConfig.from_cfg(mc)
     tok = copy.deepcopy(_read_tokenizer(base_folder(mc), mc.trust_remote_code))
     if mc.chat_template:

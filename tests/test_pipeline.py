@@ -407,7 +407,7 @@ def test_one_data_file_is_split_before_any_stage_reads_it(tmp_path):
 
 @pytest.mark.slow
 def test_pipeline_on_one_users_file(tmp_path):
-    """The whole pipeline from one file (the generator's TINY splits, shuffled together): split, trained on its
+    """The whole pipeline from one file (the generator's TINY splits pooled, sorted by id): split, trained on its
     implant and align splits, evaluated on its eval split, with many-shot demonstrations from its shots split."""
     from src.data.generate import GenerateConfig, generate
     from src.models import CHECKPOINT_INFO
