@@ -1,13 +1,21 @@
-"""How often the verdicts' template-resampling CI clears 0 when the true effect is 0, by number of templates:
-why a verdict needs `MIN_VERDICT_TEMPLATES` (src/eval/summary.py) and why the interval is the expanded
-percentile one (src/lm/measure.py ci_levels). Nominal: 2.5% (a 95% CI's lower bound).
+"""How often a verdict's CI clears 0 when the true effect is 0: by number of templates (why a verdict needs
+`MIN_VERDICT_TEMPLATES`, src/eval/summary.py, and why the interval is the expanded percentile one,
+src/lm/measure.py ci_levels), and by number of training seeds scored on the same templates (why several
+seeds get a Student-t seed term, src/eval/summary.py resample). Nominal: 2.5% (a 95% CI's lower bound).
 
     python scripts/check_ci_coverage.py [--runs 2000] [--templates 3 5 8 12] [--boot 1000]
+    python scripts/check_ci_coverage.py --seeds 2 3 5 --templates 8 [--runs 1000]
 
-Each run draws, per template, a baseline Δ and an effect, both N(0, 1), so the effect's mean is 0 and
-its spread between templates is what the interval has to carry; `Paired` is the verdicts' paired
-bootstrap (`--boot` replicates, 1000 as the project's `bootstrap` default). Both intervals are read from
-the same replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile one for reference.
+One seed: each run draws, per template, a baseline Δ and an effect, both N(0, 1), so the effect's mean is 0
+and its spread between templates is what the interval has to carry. Both intervals are read from the same
+replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile one for reference.
+
+Several seeds: every seed is scored on the same templates (as `experiment=seeds` does, `data.seed` fixed),
+and the effect of seed s on template t is e_t + v_s + u_st, each N(0, sd²) with the sds of the three mixes
+printed (seed-dominated, template-dominated, equal). Its mean over templates and trained models is 0.
+
+`Paired` is the verdicts' paired bootstrap (`--boot` replicates, 1000 as the project's `bootstrap` default),
+read at the levels the project reads it (`ci_levels(pair.units)`).
 """
 
 from __future__ import annotations
@@ -25,6 +33,14 @@ from helpers import synthetic_row  # noqa: E402  (an elicitation row as src.eval
 from src.eval.summary import Paired  # noqa: E402
 from src.lm.measure import ci_levels  # noqa: E402
 
+# (name, sd of the template effect e_t, of the seed effect v_s, of the seed x template effect u_st)
+MIXES = [("seed-dominated", 0.25, 1.0, 0.25), ("template-dominated", 1.0, 0.25, 0.25), ("equal", 1.0, 1.0, 0.25)]
+
+
+def _contrast(arms: dict, boot: int, run: int) -> tuple[np.ndarray, int]:
+    pair = Paired.of(arms, boot, run)
+    return pair.get("delta", "b")[1] - pair.get("delta", "a")[1], pair.units
+
 
 def false_positive_rate(templates: int, runs: int, boot: int) -> tuple[float, float]:
     """(expanded, plain): the share of runs whose interval's lower bound is above 0."""
@@ -36,10 +52,29 @@ def false_positive_rate(templates: int, runs: int, boot: int) -> tuple[float, fl
             base, effect = rng.gauss(0, 1), rng.gauss(0, 1)
             a.append(synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
             b.append(synthetic_row("b", f"t{t}", f"t{t}-0", 0, False, 0, base + effect, "b"))
-        pair = Paired.of({"a": a, "b": b}, boot, run)
-        reps = pair.get("delta", "b")[1] - pair.get("delta", "a")[1]
-        hits += [np.percentile(reps, ci_levels(pair.units)[0]) > 0, np.percentile(reps, 2.5) > 0]
+        reps, units = _contrast({"a": a, "b": b}, boot, run)
+        hits += [np.percentile(reps, ci_levels(units)[0]) > 0, np.percentile(reps, 2.5) > 0]
     return hits[0] / runs, hits[1] / runs
+
+
+def seeds_false_positive_rate(seeds: int, templates: int, mix: tuple, runs: int, boot: int) -> float:
+    """The share of runs whose interval's lower bound is above 0, `seeds` trained models on shared templates."""
+    _, sd_t, sd_s, sd_u = mix
+    hits = 0
+    for run in range(runs):
+        rng = random.Random(run)
+        base = [rng.gauss(0, 1) for _ in range(templates)]
+        e = [rng.gauss(0, sd_t) for _ in range(templates)]
+        a, b = [], []
+        for s in range(seeds):
+            v = rng.gauss(0, sd_s)
+            for t in range(templates):
+                row = dict(template=f"t{t}", scenario_id=f"t{t}-0", strength=0, control=False, seed=0, behavior="b")
+                a.append({**synthetic_row("a", delta=base[t], **row), "train_seed": s})
+                b.append({**synthetic_row("b", delta=base[t] + e[t] + v + rng.gauss(0, sd_u), **row), "train_seed": s})
+        reps, units = _contrast({"a": a, "b": b}, boot, run)
+        hits += np.percentile(reps, ci_levels(units)[0]) > 0
+    return hits / runs
 
 
 def main() -> None:
@@ -47,11 +82,20 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2000)
     ap.add_argument("--templates", type=int, nargs="+", default=[3, 5, 8, 12])
     ap.add_argument("--boot", type=int, default=1000)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1], help="training seeds on shared templates")
     args = ap.parse_args()
-    print("templates | P(CI lower bound > 0 | no effect): expanded (used) | plain percentile")
-    for n in args.templates:
-        expanded, plain = false_positive_rate(n, args.runs, args.boot)
-        print(f"{n:9d} | {expanded:.3f} | {plain:.3f}")
+    if args.seeds == [1]:
+        print("templates | P(CI lower bound > 0 | no effect): expanded (used) | plain percentile")
+        for n in args.templates:
+            expanded, plain = false_positive_rate(n, args.runs, args.boot)
+            print(f"{n:9d} | {expanded:.3f} | {plain:.3f}")
+        return
+    print("seeds | templates | P(CI lower bound > 0 | no effect), by mix (sd of template, seed, seed x template):")
+    print("      |           | " + " | ".join(f"{name} ({t}, {s}, {u})" for name, t, s, u in MIXES))
+    for n in args.seeds:
+        for t in args.templates:
+            rates = [seeds_false_positive_rate(n, t, mix, args.runs, args.boot) for mix in MIXES]
+            print(f"{n:5d} | {t:9d} | " + " | ".join(f"{r:.3f}" for r in rates))
 
 
 if __name__ == "__main__":

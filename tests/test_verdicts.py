@@ -253,7 +253,7 @@ def test_a_k_star_the_run_does_not_score_fails_before_any_work():
             check_verdict(compose("eval", "attack.strengths=[0,4,16]", f"verdict.at={at}"))
 
 
-# --- Training seeds: runs that differ only in `seed` are resampled first, then templates within each ---------
+# --- Training seeds: runs that differ only in `seed`, scored on shared templates, weighted as Student t ------
 
 
 def seeded(seed: int, align_delta) -> list[dict]:
@@ -269,7 +269,7 @@ def width(e: dict) -> float:
     return e["ci"][1] - e["ci"][0]
 
 
-def test_seeds_are_resampled_before_templates():
+def test_three_seeds_are_three_models_not_three_times_the_templates():
     data = [r for s, align in enumerate(ONE_RECOVERS) for r in seeded(s, align)]
     # The same rows pooled as one seed: 3 x 8 templates, as if one trained model had been scored on them all.
     pooled = [
@@ -314,12 +314,47 @@ def test_intervals_widen_with_few_units():
 
 
 def test_identical_seeds_match_one_seed():
-    # Three seeds that trained the same model: the seed draw adds nothing, and the estimate is one seed's.
+    # Three seeds that trained the same model, scored on the same templates: they carry one model's
+    # information, so the estimate and the interval are one seed's. (A template draw of its own for each seed
+    # would average three draws and narrow the interval by about √3: the templates are shared, not drawn anew.)
     one = seeded(0, ONE_RECOVERS[0])
     three = [{**r, "train_seed": s} for s in range(3) for r in one]
     a, b = _overall(judge(one, n_boot=300)), _overall(judge(three, n_boot=300))
     assert b.n_train_seeds == 3 and b.verdict == a.verdict == SUPPRESSED
-    assert b.E["value"] == pytest.approx(a.E["value"]) and width(b.E) < width(a.E)  # 3 template draws averaged
+    assert b.E["value"] == pytest.approx(a.E["value"]) and b.E["ci"] == pytest.approx(a.E["ci"])
+    assert b.R["ci"] == pytest.approx(a.R["ci"])
+
+
+def test_seed_weights_give_the_t_interval_over_seeds():
+    """Read at the levels of 8 templates, the weighted mean of 3 seeds' values spans x̄ ± t₂(0.975)·s/√3, the
+    Student-t interval over the seeds' estimates, which reaches well past the seeds' own range."""
+    import numpy as np
+    from scipy.stats import t as student
+
+    from src.eval.summary import seed_weights
+    from src.lm.measure import percentile_ci
+
+    x = np.array([0.2, 0.5, 1.4])
+    w = seed_weights(3, 40_000, 8, np.random.default_rng(0))
+    assert np.allclose(w.sum(axis=1), 1.0)
+    half = student.ppf(0.975, 2) * x.std(ddof=1) / np.sqrt(3)
+    lo, hi = percentile_ci(w @ x, 8)
+    assert lo == pytest.approx(x.mean() - half, rel=0.1) and hi == pytest.approx(x.mean() + half, rel=0.1)
+    assert lo < x.min() - 0.5 and hi > x.max() + 0.5
+
+
+def test_seeds_that_disagree_get_the_t_interval_over_seeds():
+    import numpy as np
+    from scipy.stats import t as student
+
+    # Each seed's attack arm recovers by its own amount at k*, the same on every template: the templates
+    # agree, the trained models do not, and the E interval is about the t-interval over the 3 seeds' E.
+    data = [r for s, e in enumerate([0.5, 0.9, 1.7]) for r in seeded(s, recovering({0: -2.0, 4: -2.0, 16: -2.0 + e}))]
+    by_seed = [_overall(judge([r for r in data if r["train_seed"] == s], n_boot=300)).E["value"] for s in range(3)]
+    pooled = _overall(judge(data, n_boot=2000))
+    half = student.ppf(0.975, 2) * np.std(by_seed, ddof=1) / np.sqrt(3)
+    assert pooled.E["value"] == pytest.approx(np.mean(by_seed))
+    assert width(pooled.E) > 1.9 * half and pooled.E["ci"][0] < min(by_seed) and pooled.E["ci"][1] > max(by_seed)
 
 
 def _write_run(folder, config: dict, data: list[dict]) -> None:

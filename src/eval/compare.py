@@ -7,10 +7,10 @@ Differences between checkpoints come with paired bootstrap CIs. Rows a pipeline 
 split (`in_distribution/elicitation.jsonl`) are read beside them for the in-distribution table.
 
 Runs that differ only in `seed` (`python -m src.pipeline -m experiment=seeds`) are one configuration
-trained several times: their rows share labels, carry `train_seed`, and every CI resamples training
-seeds first, then templates within each seed. Which configuration a sweep would pick is read from each
-run's tuning split (`val/elicitation.jsonl`, written by sweep jobs), never from its eval rows:
-`selection.json` and the report's "Sweep choice" section.
+trained several times: their rows share labels, carry `train_seed`, and every CI carries the spread
+between the trained models (a Student-t interval over seeds) on top of the template draw they share.
+Which configuration a sweep would pick is read from each run's tuning split (`val/elicitation.jsonl`,
+written by sweep jobs), never from its eval rows: `selection.json` and the report's "Sweep choice" section.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Curves, fits and verdicts from elicitation rows (docs/design.md "Measuring a behavior" and "Verdicts").
 
-Confidence intervals come from a hierarchical bootstrap: resample training seeds (the runs of one
-configuration that differ only in `seed`, a row's `train_seed`), then templates within each drawn seed,
-then scenarios within each drawn template, then shot-draw seeds within each drawn scenario. Scenarios
-of one template are not independent (a held-out effect is often all-or-nothing per template), and
-neither are the templates of one trained model, so a row-level bootstrap would give intervals far too
-narrow. One set of draws is shared by all strengths of a curve, so a curve's k50 and fit get intervals too.
+Confidence intervals come from a hierarchical bootstrap: resample templates, then scenarios within each
+drawn template, then shot-draw seeds within each drawn scenario. Scenarios of one template are not
+independent (a held-out effect is often all-or-nothing per template), so a row-level bootstrap would give
+intervals far too narrow. One set of draws is shared by all strengths of a curve, so a curve's k50 and fit
+get intervals too, and by every training seed (the runs of one configuration that differ only in `seed`,
+a row's `train_seed`), which are scored on the same templates; the seeds then enter as a random weighted
+mean whose spread is the Student-t interval over their estimates (`seed_weights`).
 
 Verdicts (`judge`) do not compare a curve with a threshold. They contrast arms scored on the same
 scenarios (attack against its reference arm, the checkpoint against the implant at k=0), with one
@@ -22,6 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import stdtrit
 
 from src.eval.attacks.base import ARMS, ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.lm.measure import ci_levels
@@ -49,7 +51,7 @@ class Curve:
 
 
 def build_curve(rows: list[dict], strengths: list | None = None) -> Curve:
-    """`strengths`: the axis to lay the rows on (the curves of several training seeds share one)."""
+    """`strengths`: the axis to lay the rows on (`resample` lays several training seeds side by side on it)."""
     strengths = sorted({r["strength"] for r in rows}) if strengths is None else list(strengths)
     templates = sorted({r["template"] for r in rows})
     scen = {t: sorted({r["scenario_id"] for r in rows if r["template"] == t}) for t in templates}
@@ -112,48 +114,61 @@ class Resampled:
     """Mean curves and their bootstrap replicates over one or more training seeds, each seed weighted
     equally (one trained model is one draw of the training process, however many templates it was scored on)."""
 
-    curves: list[Curve]  # one per training seed, on one strength axis
+    strengths: list
+    templates: list[str]
     seeds: list
     pt: dict[str, np.ndarray]  # stat -> [K]
     boot: dict[str, np.ndarray]  # stat -> [n_boot, K]
 
     @property
-    def strengths(self) -> list:
-        return self.curves[0].strengths
-
-    @property
-    def templates(self) -> list[str]:
-        return sorted({t for c in self.curves for t in c.templates})
-
-    @property
     def units(self) -> int:
-        """What the bootstrap resamples first, and so what an interval's width is for (`ci_levels`): training
-        seeds when there are several, else templates."""
-        return len(self.seeds) if len(self.seeds) > 1 else len(self.templates)
+        """What the bootstrap resamples, and so what an interval's levels are for (`ci_levels`): templates.
+        Training seeds enter through `seed_weights`, which is calibrated to be read at these levels."""
+        return len(self.templates)
+
+
+def seed_weights(n: int, n_boot: int, units: int, rng: np.random.Generator) -> np.ndarray:
+    """[n_boot, n] weights, each row summing to 1, for a random mean of n training seeds' values x_i.
+
+    A seed bootstrap (draw seeds with replacement) cannot reach past the most extreme seed, and with 2 to 4
+    seeds that range is far narrower than what 3 trained models can say about the training process. These
+    weights are 1/n plus a zero-sum perturbation under which the weighted mean is x̄ + c·T·s/√n, T a Student
+    t with n − 1 degrees of freedom and s the seeds' SD: read alone at the levels of `units` resampled
+    templates (`ci_levels`), it is the t-interval over the seeds' estimates, c = t(0.025) / t(that level).
+    It is linear in the values, so every arm, strength and stat of one replicate gets the same weights and
+    paired contrasts stay paired (the t-interval over the seeds' paired differences)."""
+    q = ci_levels(units)[0] / 100
+    c = float(stdtrit(n - 1, 0.025) / stdtrit(n - 1, q))
+    g = rng.standard_normal((n_boot, n))
+    g -= g.mean(axis=1, keepdims=True)
+    chi = np.sqrt(rng.chisquare(n - 1, size=(n_boot, 1)) / (n - 1))
+    return 1 / n + c * g / (math.sqrt(n * (n - 1)) * chi)
 
 
 def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | None = None) -> Resampled:
-    """Point and replicates of each stat's mean curve. One training seed: the template-clustered bootstrap
-    (`bootstrap`). Several: draw seeds with replacement, then give each drawn seed slot its own draw of
-    that seed's templates, scenarios and shot draws, so the interval carries the spread between trained
-    models, not only between templates. Within a seed one draw serves every strength (arm): pairing holds."""
+    """Point and replicates of each stat's mean curve. Templates, then scenarios within them, then shot-draw
+    seeds within those, are drawn once per replicate and shared by every training seed: the seeds of one
+    configuration are scored on the same eval split, so a template that flatters one trained model is in
+    every model's mean, and averaging seeds does not average that draw away. On top of that draw, several
+    seeds are combined with `seed_weights`. One draw serves every strength (arm) too: pairing holds."""
     seeds = train_seeds(rows)
     ks = sorted({r["strength"] for r in rows}) if strengths is None else list(strengths)
-    curves = [build_curve([r for r in rows if r.get(TRAIN_SEED) == s], ks) for s in seeds]
-    if len(curves) == 1:
-        return Resampled(curves, seeds, point(curves[0]), bootstrap(curves[0], n_boot, seed))
-    n = len(curves)
-    per_seed = [point(c) for c in curves]
-    slots = [bootstrap(c, n_boot * n, seed + 1 + i) for i, c in enumerate(curves)]  # [n_boot * n, K] each
-    drawn = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))  # [B, n] seeds per replicate
-    slot = np.arange(n_boot)[:, None] * n + np.arange(n)[None, :]  # a fresh within-seed draw for every slot
+    n, K = len(seeds), len(ks)
+    col = {(s, k): i * K + j for i, s in enumerate(seeds) for j, k in enumerate(ks)}  # seed-major columns
+    joint = build_curve([{**r, "strength": col[r.get(TRAIN_SEED), r["strength"]]} for r in rows], list(range(n * K)))
+    per_seed, reps = point(joint), bootstrap(joint, n_boot, seed)  # [n * K], [n_boot, n * K]
+    if n == 1:
+        return Resampled(ks, joint.templates, seeds, per_seed, reps)
+    w = seed_weights(n, n_boot, len(joint.templates), np.random.default_rng([seed, 1]))  # [B, n]
     pt, boot = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in STATS:
-            pt[name] = np.nanmean(np.stack([p[name] for p in per_seed]), axis=0)
-            boot[name] = np.nanmean(np.stack([r[name] for r in slots])[drawn, slot], axis=1)
-    return Resampled(curves, seeds, pt, boot)
+            pt[name] = np.nanmean(per_seed[name].reshape(n, K), axis=0)
+            r = reps[name].reshape(n_boot, n, K)
+            r = np.where(np.isnan(r), np.nanmean(r, axis=1, keepdims=True), r)  # a seed lacking a value: the rest
+            boot[name] = np.einsum("bn,bnk->bk", w, r)
+    return Resampled(ks, joint.templates, seeds, pt, boot)
 
 
 def crossing(strengths: list[int], p: np.ndarray, threshold: float) -> float | None:
@@ -217,7 +232,8 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         entry = {"strength": k, "n_rows": sum(1 for r in rows if r["strength"] == k)}
         for name in STATS:
             entry[name] = float(pt[name][i])
-            entry[f"{name}_ci"] = _ci(boot[name][:, i], res.units)
+            interval = _p_ci if name in PROBABILITIES else _ci
+            entry[f"{name}_ci"] = interval(boot[name][:, i], res.units)
         entry["prompt_tokens"] = float(np.mean([r["prompt_tokens"] for r in rows if r["strength"] == k]))
         per_strength.append(entry)
     k50 = crossing(ks, pt["p"], 0.5)
@@ -241,14 +257,23 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         "n_scenarios": len({r["scenario_id"] for r in rows}),
         "p@0": float(pt["p"][0]),
         "p@max": float(pt["p"][-1]),
-        "p@0_ci": _ci(boot["p"][:, 0], res.units),
-        "p@max_ci": _ci(boot["p"][:, -1], res.units),
+        "p@0_ci": _p_ci(boot["p"][:, 0], res.units),
+        "p@max_ci": _p_ci(boot["p"][:, -1], res.units),
         "k50": k50,
         "k50_reached_fraction": len(reached) / len(boot_k50),
         "k50_ci": _k50_ci(boot_k50, ks[-1], res.units),
         "fit": {**fit, "alpha_ci": _ci(alphas, res.units)},
         "per_template": templates,
     }
+
+
+PROBABILITIES = ("p", "p_norm")
+
+
+def _p_ci(reps: np.ndarray, units: int) -> list[float | None]:
+    """A probability's interval, kept inside [0, 1]: with few training seeds the t-weighted replicates
+    (`seed_weights`) can step outside it, as a t-interval on a proportion does."""
+    return [None if x is None else min(max(x, 0.0), 1.0) for x in _ci(reps, units)]
 
 
 def _k50_ci(boot_k50: list[float | None], largest: float, units: int) -> list | None:
@@ -355,8 +380,8 @@ def _partner(labels: list[str], stage: str, of: str) -> str | None:
 
 @dataclass
 class Paired:
-    """Arms (groups of rows) bootstrapped together: one draw of training seeds, then templates, scenarios and
-    shot draws within each, serves every arm, so rows of one scenario in two arms (attack and control, align
+    """Arms (groups of rows) bootstrapped together: one draw of templates, scenarios and shot draws, and one set
+    of training-seed weights, serves every arm, so rows of one scenario in two arms (attack and control, align
     and implant) stay paired, and so do the arms of one training seed (its align with its own implant)."""
 
     names: list
@@ -431,7 +456,7 @@ class Verdict:
     E: dict  # {"value", "ci"} at k*
     R: dict
     lift: dict  # p_implant(0) − p(0): R's denominator
-    n_train_seeds: int  # independent implant -> align chains (runs differing only in `seed`), resampled first
+    n_train_seeds: int  # independent implant -> align chains (runs differing only in `seed`), `seed_weights`
     n_templates: int
     n_scenarios: int
     n_seeds: int  # shot-draw seeds at k*
