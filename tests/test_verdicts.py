@@ -327,20 +327,48 @@ def test_identical_seeds_match_one_seed():
 
 def test_seed_weights_give_the_t_interval_over_seeds():
     """Read at the levels of 8 templates, the weighted mean of 3 seeds' values spans x̄ ± t₂(0.975)·s/√3, the
-    Student-t interval over the seeds' estimates, which reaches well past the seeds' own range."""
+    Student-t interval over the seeds' estimates, which reaches well past the seeds' own range; a seed that
+    is absent gets weight 0, and the rest the t-interval of their own count."""
     import numpy as np
     from scipy.stats import t as student
 
     from src.eval.summary import seed_weights
     from src.lm.measure import percentile_ci
 
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((40_000, 3))
     x = np.array([0.2, 0.5, 1.4])
-    w = seed_weights(3, 40_000, 8, np.random.default_rng(0))
-    assert np.allclose(w.sum(axis=1), 1.0)
-    half = student.ppf(0.975, 2) * x.std(ddof=1) / np.sqrt(3)
-    lo, hi = percentile_ci(w @ x, 8)
-    assert lo == pytest.approx(x.mean() - half, rel=0.1) and hi == pytest.approx(x.mean() + half, rel=0.1)
-    assert lo < x.min() - 0.5 and hi > x.max() + 0.5
+    for present in ([True, True, True], [True, False, True]):
+        w = seed_weights(np.array(present), g, 8)
+        on = x[present]
+        assert np.allclose(w.sum(axis=1), 1.0) and np.all(w[:, ~np.array(present)] == 0)
+        half = student.ppf(0.975, len(on) - 1) * on.std(ddof=1) / np.sqrt(len(on))
+        lo, hi = percentile_ci(w @ x, 8)
+        assert lo == pytest.approx(on.mean() - half, rel=0.05) and hi == pytest.approx(on.mean() + half, rel=0.05)
+        assert lo < on.min() - 0.5 and hi > on.max() + 0.5
+
+
+def test_an_arm_missing_a_seed_gets_the_interval_of_its_own_seeds():
+    # Arm x was scored with seeds 0 and 1 only, arm y with 0, 1 and 2: x's interval is its two seeds'
+    # t-interval, as wide as when x is bootstrapped alone, not narrowed by y's third seed.
+    import numpy as np
+
+    from src.eval.summary import Paired
+    from src.lm.measure import percentile_ci
+
+    def scored(arm, effect, tseed):
+        return [
+            {**synthetic_row(arm, f"t{t}", f"t{t}-0", 0, False, 0, 0.1 * t + effect, "b"), "train_seed": tseed}
+            for t in range(8)
+        ]
+
+    effects = {0: 0.0, 1: 1.0, 2: 3.0}
+    x = [r for s in (0, 1) for r in scored("x", effects[s], s)]
+    y = [r for s in effects for r in scored("y", effects[s], s)]
+    beside, alone = Paired.of({"x": x, "y": y}, 4000, 0), Paired.of({"x": x}, 4000, 0)
+    ci_beside, ci_alone = (percentile_ci(p.get("delta", "x")[1], p.units) for p in (beside, alone))
+    assert beside.get("delta", "x")[0] == pytest.approx(alone.get("delta", "x")[0])
+    assert np.diff(ci_beside)[0] == pytest.approx(np.diff(ci_alone)[0], rel=0.25) and ci_beside[0] < -3
 
 
 def test_seeds_that_disagree_get_the_t_interval_over_seeds():

@@ -120,7 +120,7 @@ def _capability(checkpoint_path: str) -> dict:
 @dataclass
 class Run:
     """One eval run as compare reads it. Runs with the same `tag` are one configuration trained with
-    different seeds (`train_seed`): their rows share labels, and the CIs resample the seeds."""
+    different seeds (`train_seed`): their rows share labels, and the CIs carry the spread between seeds."""
 
     path: Path
     config: dict[str, Any]  # flattened config.yaml

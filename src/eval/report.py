@@ -396,9 +396,9 @@ def verdict_lines(judged: Judgement, unit: str, n_boot: int | None = None) -> li
         "*Inconclusive*: neither; the sentence names the interval that left it open. CIs: one paired bootstrap "
         f"({reps}) resampling templates, then scenarios, then shot draws, one draw shared by every arm and "
         "every training seed (runs that differ only in `seed`), which enter with Student-t weights; each is an "
-        "expanded percentile interval, its tails widened for the few templates and seeds it rests on "
-        "(docs/design.md, Verdicts). base and implant "
-        "are reference lines and get no verdict.",
+        "expanded percentile interval, its tails widened for the few templates it rests on, the seeds' "
+        "weights scaled to match (docs/design.md, Verdicts). base and implant are reference lines and get no "
+        "verdict.",
         "",
         "| checkpoint | behavior | verdict | k* | E(k*), nats | E reads | "
         + "".join(f"Δ_attack − Δ_{a}(k*) | " for a in scored)
@@ -514,8 +514,8 @@ def differences_lines(diffs: list[dict], diff_keys: list[str]) -> list[str]:
     if diffs:
         lines += [
             "",
-            "## Differences between checkpoints (paired bootstrap 95% CI over training seeds, templates, scenarios, "
-            "shot draws)",
+            "## Differences between checkpoints (paired bootstrap 95% CI over templates, scenarios, shot draws; "
+            "training seeds with Student-t weights)",
             "",
             "| from | to | strength | Δ mean p | 95% CI |",
             "|---|---|---|---|---|",

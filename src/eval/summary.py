@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import stdtrit
+from scipy.special import ndtri, stdtrit
 
 from src.eval.attacks.base import ARMS, ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.lm.measure import ci_levels
@@ -127,22 +127,26 @@ class Resampled:
         return len(self.templates)
 
 
-def seed_weights(n: int, n_boot: int, units: int, rng: np.random.Generator) -> np.ndarray:
-    """[n_boot, n] weights, each row summing to 1, for a random mean of n training seeds' values x_i.
+def seed_weights(present: np.ndarray, g: np.ndarray, units: int) -> np.ndarray:
+    """[B, n] weights for a random mean of the training seeds' values x_i, each row summing to 1 over the
+    seeds `present` ([n] bool) and 0 on the others. g [B, n] are standard normals drawn once per replicate,
+    so every column of a replicate, whichever seeds it has, shares them.
 
     A seed bootstrap (draw seeds with replacement) cannot reach past the most extreme seed, and with 2 to 4
     seeds that range is far narrower than what 3 trained models can say about the training process. These
-    weights are 1/n plus a zero-sum perturbation under which the weighted mean is x̄ + c·T·s/√n, T a Student
-    t with n − 1 degrees of freedom and s the seeds' SD: read alone at the levels of `units` resampled
-    templates (`ci_levels`), it is the t-interval over the seeds' estimates, c = t(0.025) / t(that level).
-    It is linear in the values, so every arm, strength and stat of one replicate gets the same weights and
-    paired contrasts stay paired (the t-interval over the seeds' paired differences)."""
-    q = ci_levels(units)[0] / 100
-    c = float(stdtrit(n - 1, 0.025) / stdtrit(n - 1, q))
-    g = rng.standard_normal((n_boot, n))
-    g -= g.mean(axis=1, keepdims=True)
-    chi = np.sqrt(rng.chisquare(n - 1, size=(n_boot, 1)) / (n - 1))
-    return 1 / n + c * g / (math.sqrt(n * (n - 1)) * chi)
+    weights are 1/m over the m present seeds plus a zero-sum perturbation under which the weighted mean is
+    x̄ + c·Z·s/√m, Z standard normal and s the seeds' SD, with c = t₍ₘ₋₁₎(0.025) / Φ⁻¹(level): read alone at
+    the levels of `units` resampled templates (`ci_levels`), it is the Student-t interval over the seeds'
+    estimates. (A t-distributed Z would give the same bounds with tails so heavy that 1,000 replicates place
+    them to ±20%.) It is linear in the values, so a paired contrast of two columns with the same seeds gets
+    the t-interval of the seeds' paired differences."""
+    m = int(present.sum())
+    if m < 2:
+        return np.broadcast_to(present / max(m, 1), g.shape).astype(float)
+    c = float(stdtrit(m - 1, 0.025) / ndtri(ci_levels(units)[0] / 100))
+    z = np.where(present, g, 0.0)
+    z = np.where(present, z - z.sum(axis=1, keepdims=True) / m, 0.0)
+    return np.where(present, 1 / m, 0.0) + c * z / math.sqrt(m * (m - 1))
 
 
 def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | None = None) -> Resampled:
@@ -150,7 +154,8 @@ def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | Non
     seeds within those, are drawn once per replicate and shared by every training seed: the seeds of one
     configuration are scored on the same eval split, so a template that flatters one trained model is in
     every model's mean, and averaging seeds does not average that draw away. On top of that draw, several
-    seeds are combined with `seed_weights`. One draw serves every strength (arm) too: pairing holds."""
+    seeds are combined with `seed_weights`, over the seeds each strength (arm) was scored with. One draw
+    serves every strength too: pairing holds."""
     seeds = train_seeds(rows)
     ks = sorted({r["strength"] for r in rows}) if strengths is None else list(strengths)
     n, K = len(seeds), len(ks)
@@ -159,15 +164,21 @@ def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | Non
     per_seed, reps = point(joint), bootstrap(joint, n_boot, seed)  # [n * K], [n_boot, n * K]
     if n == 1:
         return Resampled(ks, joint.templates, seeds, per_seed, reps)
-    w = seed_weights(n, n_boot, len(joint.templates), np.random.default_rng([seed, 1]))  # [B, n]
+    g = np.random.default_rng([seed, 1]).standard_normal((n_boot, n))
     pt, boot = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in STATS:
-            pt[name] = np.nanmean(per_seed[name].reshape(n, K), axis=0)
+            values = per_seed[name].reshape(n, K)
+            present = ~np.isnan(values)  # [n, K]: the seeds each strength was scored with
+            pt[name] = np.nanmean(values, axis=0)
             r = reps[name].reshape(n_boot, n, K)
-            r = np.where(np.isnan(r), np.nanmean(r, axis=1, keepdims=True), r)  # a seed lacking a value: the rest
-            boot[name] = np.einsum("bn,bnk->bk", w, r)
+            r = np.where(np.isnan(r), np.nanmean(r, axis=1, keepdims=True), r)  # a present seed that drew none
+            boot[name] = np.full((n_boot, K), np.nan)
+            for pattern in {tuple(c) for c in present.T} - {(False,) * n}:  # no seed has it: stays NaN
+                cols = [k for k in range(K) if tuple(present[:, k]) == pattern]
+                w = seed_weights(np.array(pattern), g, len(joint.templates))  # [B, n]
+                boot[name][:, cols] = np.einsum("bn,bnk->bk", w, np.nan_to_num(r[:, :, cols]))
     return Resampled(ks, joint.templates, seeds, pt, boot)
 
 
@@ -336,9 +347,9 @@ def paired_difference(
 ) -> dict:
     """Mean stat of B minus A at one strength, with a CI from one bootstrap shared by both checkpoints.
 
-    Both checkpoints were scored on the same scenarios, so each replicate draws the same training seeds,
-    templates, scenarios and shot draws for A and B: the interval is on the paired difference, not two
-    separate means.
+    Both checkpoints were scored on the same scenarios, so each replicate draws the same templates, scenarios
+    and shot draws, and the same training-seed weights, for A and B: the interval is on the paired
+    difference, not two separate means.
     """
     a = [r for r in rows_a if r["strength"] == strength]
     b = [r for r in rows_b if r["strength"] == strength]
@@ -674,8 +685,10 @@ def level(rows: list[dict], stat: str = "p", n_boot: int = 1000, seed: int = 0) 
         return {"value": None, "ci": [None, None], "n_templates": 0, "n_train_seeds": 0}
     low = min(r["strength"] for r in main)
     pair = Paired.of({"x": [r for r in main if r["strength"] == low]}, n_boot, seed)
+    value, reps = pair.get(stat, "x")
     return {
-        **_est(*pair.get(stat, "x"), pair.units),
+        "value": value,
+        "ci": (_p_ci if stat in PROBABILITIES else _ci)(reps, pair.units),
         "n_templates": len(pair.resampled.templates),
         "n_train_seeds": len(pair.resampled.seeds),
     }
