@@ -26,6 +26,17 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def atomic_save_figure(fig, path: str | Path, dpi: int = 110) -> None:
+    """A matplotlib figure saved as `atomic_write_text` writes text: a kill leaves the old plot or the new."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def read_rows(path: str | Path, repair: bool = False) -> list[dict]:
     """Rows of a JSONL results file. A torn last line (a kill mid-write) is left out; the file's writer passes
     `repair` to cut it off before appending. Readers never touch the file: its writer may still be running."""

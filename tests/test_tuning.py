@@ -49,7 +49,9 @@ def scored(p_at: dict[int, float], split: str, checkpoint_path: str, templates: 
     return out
 
 
-def finished_run(out: Path, eval_p: float, val_p: float, nll_lost: float = 0.05, beta: float = 0.1) -> Path:
+def finished_run(
+    out: Path, eval_p: float, val_p: float, nll_lost: float = 0.05, beta: float = 0.1, seed: int = 0
+) -> Path:
     """A finished sweep job's folder as the pipeline leaves it: align stage, eval rows and summary, val rows."""
     align = out / "align"
     (align / "final").mkdir(parents=True)
@@ -62,10 +64,10 @@ def finished_run(out: Path, eval_p: float, val_p: float, nll_lost: float = 0.05,
         (out / where / "elicitation.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data))
     summary = [{"checkpoint": "align", "behavior": "all", "attack": "many_shot", "control": False, "p@max": eval_p}]
     (out / "eval" / "summary.json").write_text(json.dumps(summary))
-    config = {"name": "beta_sweep", "seed": 0, "pipeline": {"tuning_split": "val", "capability_penalty": 1.0}}
+    config = {"name": "beta_sweep", "seed": seed, "pipeline": {"tuning_split": "val", "capability_penalty": 1.0}}
     config["pipeline"]["align"] = {"method": {"beta": beta}}
     (out / "eval" / "config.yaml").write_text(yaml.safe_dump(config))
-    (out / "manifest.json").write_text(json.dumps({"stage": "pipeline", "status": "complete", "seed": 0}))
+    (out / "manifest.json").write_text(json.dumps({"stage": "pipeline", "status": "complete", "seed": seed}))
     return out
 
 
@@ -116,6 +118,18 @@ def test_the_sweep_choice_reads_val(tmp_path):
     report = (tmp_path / "cmp" / "report.md").read_text()
     assert "## Sweep choice (val split, never eval)" in report
     assert [line.split(" | ")[0] for line in report.splitlines() if line.endswith("| **chosen** |")] == ["| beta=0.5"]
+
+
+def test_the_sweep_choice_breaks_ties_by_name_and_says_which_seeds_it_lacks(tmp_path):
+    a = finished_run(tmp_path / "0_beta=0.05", eval_p=0.5, val_p=0.3, beta=0.05) / "eval"
+    b = finished_run(tmp_path / "1_beta=0.5", eval_p=0.5, val_p=0.3, beta=0.5) / "eval"
+    chosen = [c["run"] for run_order in ([a, b], [b, a]) for c in selection(run_order) if c["chosen"]]
+    assert chosen == ["beta=0.05", "beta=0.05"]  # equal objectives: the same choice whichever run is listed first
+    c = finished_run(tmp_path / "2_beta=0.5", eval_p=0.5, val_p=0.9, beta=0.5, seed=1) / "eval"
+    (c / "val" / "elicitation.jsonl").unlink()  # seed 1 of beta=0.5 was not scored on val
+    table = {t["run"]: t for t in selection([a, b, c])}
+    assert (table["beta=0.5"]["train_seeds"], table["beta=0.5"]["train_seeds_without_tuning_rows"]) == (1, 1)
+    assert table["beta=0.05"]["train_seeds_without_tuning_rows"] == 0
 
 
 def _sweep_config(*overrides: str) -> DictConfig:

@@ -440,6 +440,72 @@ def test_seeds_group_within_each_swept_value(tmp_path):
     ]
 
 
+def test_runs_pool_as_seeds_only_when_they_are_one_configuration_trained_again(tmp_path):
+    import json
+
+    from src import TrainoutError
+    from src.eval.compare import describe_runs
+
+    def trained(name: str, seed: int) -> str:
+        """A stage folder as src.train leaves it: the manifest records the training seed."""
+        (tmp_path / name / "final").mkdir(parents=True)
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"seed": seed}))
+        return str(tmp_path / name / "final")
+
+    def described(*configs):
+        runs = []
+        for config in configs:
+            runs.append(tmp_path / f"run{len(list(tmp_path.glob('run*')))}")
+            _write_run(runs[-1], {"name": "eval", **config}, [])
+        return [(r.tag, r.train_seed, r.plain) for r in describe_runs(runs)[0]]
+
+    # Each seed's own chain, as a pipeline sweep evaluates it: one configuration, two trained models.
+    chains = [{"seed": s, "checkpoints": ["base", trained(f"align-s{s}", s)]} for s in (0, 1)]
+    assert described(*chains) == [("eval", 0, True), ("eval", 1, True)]
+    # Eval-only runs of checkpoints trained elsewhere, under two eval seeds: two models, not one trained twice.
+    others = described(
+        {"seed": 0, "checkpoints": ["base", "x/align"]}, {"seed": 1, "checkpoints": ["base", "y/align"]}
+    )
+    assert others[0][0] != others[1][0] and not others[0][2]
+    # One checkpoint scored under two eval seeds is one trained model: refused, not pooled as two.
+    one = trained("align-one", 0)
+    with pytest.raises(TrainoutError, match="same configuration and training seed"):
+        described({"seed": 0, "checkpoints": ["base", one]}, {"seed": 1, "checkpoints": ["base", one]})
+    # A run with no seed beside seeded ones.
+    with pytest.raises(TrainoutError, match="records no seed"):
+        described({"seed": 0}, {"seed": 1}, {})
+    # Two swept keys with one short name are two configurations, each labelled apart.
+    tags = described({"seed": 0, "implant": {"beta": 0.1}}, {"seed": 1, "align": {"beta": 0.1}})
+    assert tags[0][0] != tags[1][0] and not tags[0][2]
+
+
+def test_a_compare_folder_refuses_other_runs(tmp_path):
+    """`runs=[sweep/*]` names one folder however many runs it matches: rerun after the sweep grew, it must not
+    overwrite the comparison of the runs it had."""
+    from src import TrainoutError
+    from src.eval.compare import refuse_other_runs, row_files
+    from src.rundir import RunDir
+
+    for s in (0, 1):
+        _write_run(tmp_path / "sweep" / f"s{s}", {"seed": s}, seeded(s, ONE_RECOVERS[s])[:3])
+    first = row_files([tmp_path / "sweep" / "s0"])
+    rd = RunDir(tmp_path / "cmp", "compare")
+    with rd.running("{}", 0, inputs=first, same_inputs=True):
+        pass
+    refuse_other_runs(rd, first)  # the same runs: a resume
+    with pytest.raises(TrainoutError, match="1 row files more now"):
+        refuse_other_runs(rd, row_files([tmp_path / "sweep" / "s0", tmp_path / "sweep" / "s1"]))
+
+
+def test_the_evidence_gate_reads_base_under_a_comparisons_labels():
+    from src.eval.report import evidence_reference
+
+    measured = [{"checkpoint": c, "behavior": "all"} for c in ("align [beta=0.1] (seed 0)", "base (seed 0)")]
+    assert evidence_reference(measured)["checkpoint"] == "base (seed 0)"
+    assert evidence_reference(measured[:1])["checkpoint"] == "align [beta=0.1] (seed 0)"  # no base: the first
+    assert evidence_reference([]) is None
+
+
 def test_r_reads_only_the_attacked_scenarios_when_the_attack_covers_a_subset():
     """`attack.subset`: align is scored at k=0 on every scenario but attacked on some. R's baseline p(0) must
     come from the same scenarios as p(k*), or a subset that happens to sit high would read as recovery."""

@@ -45,7 +45,7 @@ from src.eval.summary import (
     point,
     summarize,
 )
-from src.io import atomic_write_text, read_rows
+from src.io import atomic_save_figure, atomic_write_text, read_rows
 from src.lm.measure import evidence_pairs, measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
@@ -129,9 +129,33 @@ class Run:
     plain: bool  # every run compared has this tag: labels need no tag
 
 
+def _training_seeds(flat: dict) -> set | None:
+    """The seeds recorded by the training runs that made a run's evaluated checkpoints (each checkpoint's
+    stage folder holds the manifest: `<stage>/final`, `<stage>/checkpoints/checkpoint-N`); None when one of
+    them records none, or names no folder (a Hub id, a model trained elsewhere)."""
+    seeds = set()
+    for checkpoint in json.loads(flat.get("checkpoints") or "[]"):
+        if checkpoint == "base":
+            continue
+        folders = (Path(checkpoint), *Path(checkpoint).parents[:2])
+        manifest = next((f / "manifest.json" for f in folders if (f / "manifest.json").exists()), None)
+        recorded = json.loads(manifest.read_text()).get("seed") if manifest else None
+        if recorded is None:
+            return None
+        seeds.add(recorded)
+    return seeds
+
+
 def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     """Each run's tag and training seed, and the config keys that differ between runs (seed keys aside:
-    seeds are replicates of a configuration, not a swept variable)."""
+    seeds are replicates of a configuration, not a swept variable).
+
+    Runs are replicates of one configuration when every other key agrees. `checkpoints` differs between
+    the seeds of a pipeline sweep (each seed trains its own chain) and counts only where it may show other
+    models: when some run's checkpoints were not trained with that run's own `seed` (an eval-only run
+    pools with others only when its `seed` is its checkpoints' training seed). The same configuration and
+    training seed twice, or a run with no seed beside seeded ones, is refused: neither is one more trained
+    model."""
     configs = [yaml.safe_load((r / "config.yaml").read_text()) if (r / "config.yaml").exists() else {} for r in runs]
     flats = [_flatten(c) for c in configs]
     diff_keys = [k for k in differing_config(configs) if k not in SEED_KEYS]
@@ -140,17 +164,41 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
         manifest = run / "manifest.json"
         recorded = json.loads(manifest.read_text()).get("seed") if manifest.exists() else None
         seeds.append(flat.get("seed", recorded))
+    trained = [_training_seeds(f) for f in flats]
+    own = all(t in ({s}, set()) for t, s in zip(trained, seeds))  # set(): base only
+    # A run's training seed is the one its checkpoints record where they record one: eval runs of one
+    # checkpoint under other eval seeds are one trained model, not several.
+    seeds = [next(iter(t)) if t and len(t) == 1 else s for t, s in zip(trained, seeds)]
+    models = [str(f.get("checkpoints")) for f in flats]
+    groups = [tuple((k, str(f.get(k))) for k in diff_keys) + ((m,) if not own else ()) for f, m in zip(flats, models)]
     # Short labels: the swept values a run set (not bookkeeping keys; unset = the default), else its name.
-    tags = [
+    short = [
         ",".join(f"{k.split('.')[-1]}={flat[k]}" for k in diff_keys if k not in LABEL_SKIP and flat.get(k) is not None)
         or flat.get("name")
         or run.name
         for run, flat in zip(runs, flats)
     ]
-    keys = list(zip(tags, map(str, seeds)))
-    tags = [t if keys.count(k) == 1 else f"{t} #{i}" for i, (t, k) in enumerate(zip(tags, keys))]  # same seed twice
-    plain = len(set(tags)) == 1
-    return [Run(r, f, t, s, plain) for r, f, t, s in zip(runs, flats, tags, seeds)], diff_keys
+    tags = {}
+    for group, tag, run in zip(groups, short, runs):
+        if group not in tags:  # another configuration with the same short label: the folder tells them apart
+            tags[group] = tag if tag not in tags.values() else f"{tag} ({run.name})"
+    for group in set(groups):
+        members = [(r, s) for r, s, g in zip(runs, seeds, groups) if g == group]
+        seen = [s for _, s in members]
+        twice = sorted({str(s) for s in seen if seen.count(s) > 1})
+        if twice:
+            names = ", ".join(str(r) for r, s in members if str(s) in twice)
+            raise TrainoutError(
+                f"runs {names}: the same configuration and training seed ({', '.join(twice)}) twice; "
+                "compare one of them"
+            )
+        if None in seen and len(seen) > 1:
+            raise TrainoutError(
+                f"runs {', '.join(str(r) for r, _ in members)}: one records no seed, the others do; "
+                "they cannot be told apart as trained models (give each run's config.yaml its `seed`)"
+            )
+    plain = len(set(groups)) == 1
+    return [Run(r, f, tags[g], s, plain) for r, f, g, s in zip(runs, flats, groups, seeds)], diff_keys
 
 
 def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[list[dict], dict[str, dict], list[str]]:
@@ -256,11 +304,14 @@ def tuning_objective(run: Path, split: str = "val", penalty: float = 1.0) -> Obj
 def selection(runs: list[Path]) -> list[dict]:
     """Which configuration a sweep would pick: per run tag, the tuning objective (`tuning_objective`, the value
     the sweep's jobs returned) averaged over its training seeds; the lowest is `chosen`. Runs without tuning
-    rows (not scored by a sweep job) are left out; none at all gives []."""
+    rows (not scored by a sweep job) are left out, and a configuration that has them for only some of its
+    seeds says how many it lacks; none at all gives []. Equal objectives go to the first tag in sort order."""
     groups: dict[str, list[Objective]] = {}
+    seeds: dict[str, int] = {}
     for run in describe_runs(runs)[0]:
         split = str(run.config.get("pipeline.tuning_split") or "val")
         check_tuning_split(split)
+        seeds[run.tag] = seeds.get(run.tag, 0) + 1
         if (run.path / split / "elicitation.jsonl").exists():
             penalty = float(run.config.get("pipeline.capability_penalty", 1.0))
             groups.setdefault(run.tag, []).append(tuning_objective(run.path, split, penalty))
@@ -269,6 +320,7 @@ def selection(runs: list[Path]) -> list[dict]:
             "run": tag,
             "split": objectives[0].split,
             "train_seeds": len(objectives),
+            "train_seeds_without_tuning_rows": seeds[tag] - len(objectives),
             "strength": objectives[0].strength,
             "p@max": sum(o.p_max for o in objectives) / len(objectives),
             "capability_lost": sum(o.capability_lost for o in objectives) / len(objectives),
@@ -279,7 +331,7 @@ def selection(runs: list[Path]) -> list[dict]:
         for tag, objectives in groups.items()
     ]
     if table:
-        min(table, key=lambda t: t["objective"])["chosen"] = True
+        min(table, key=lambda t: (t["objective"], t["run"]))["chosen"] = True
     return table
 
 
@@ -422,7 +474,7 @@ def plot_fit_vs_variable(table: list[dict], path: Path, variable: str | None) ->
     for ax in (a1, a2):
         ax.set_xlabel(variable or "alignment step")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -526,14 +578,34 @@ def compare(
     return all_tables
 
 
+def row_files(runs: list[Path]) -> dict[str, Path]:
+    """Every file compare reads rows from (eval, in-distribution, tuning), keyed by where it lies."""
+    files = [f for r in runs for f in (r / "elicitation.jsonl", *sorted(r.glob("*/elicitation.jsonl")))]
+    return {str(f): f for f in files if f.exists()}
+
+
+def refuse_other_runs(rd: RunDir, inputs: dict[str, Path]) -> None:
+    """A compare folder is a function of the command, and `runs=[sweep/*]` matches more runs as a sweep
+    grows: rerun there, the comparison of other runs would be overwritten. The same files resume (and a
+    changed one is refused by `RunDir.running(same_inputs=True)`); other files go to a new folder."""
+    before = set(rd.manifest.get("inputs", {}))
+    if before and before != set(inputs):
+        added, gone = len(set(inputs) - before), len(before - set(inputs))
+        raise TrainoutError(
+            f"{rd.path} holds a comparison of other runs ({added} row files more now, {gone} fewer): compare "
+            "into a new folder (hydra.run.dir=... or name=...) or remove it"
+        )
+
+
 @hydra.main(config_path=CONF_DIR, config_name="compare", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
     out = Path(run_dir())
     runs = find_runs([str(r) for r in cfg.runs])
     rd = RunDir(out, "compare")
-    inputs = {f"run{i}": r / "elicitation.jsonl" for i, r in enumerate(runs)}
-    with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs) as outcome:
+    inputs = row_files(runs)
+    refuse_other_runs(rd, inputs)
+    with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs, same_inputs=True) as outcome:
         with tracked_run(cfg, out, job_type="compare", config=to_dict(cfg)) as wb:
             table = compare(runs, out, cfg.verdict.at, cfg.verdict.recovery, cfg.bootstrap, cfg.seed)
             if wb is not None:

@@ -20,7 +20,7 @@ from src.eval.summary import (
     Verdict,
     show,
 )
-from src.io import atomic_write_text
+from src.io import atomic_save_figure, atomic_write_text
 from src.lm.measure import READS_EVIDENCE_NATS
 
 matplotlib.use("Agg")
@@ -126,7 +126,7 @@ def plot_curves(summaries: list[dict], path: Path, stat: str = "p") -> Path:
     else:
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
         fig.tight_layout(rect=(0, 0.06 + 0.025 * math.ceil(len(labels) / 2), 1, 1))
-    fig.savefig(path, dpi=110)
+    atomic_save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -160,7 +160,7 @@ def plot_nll(summaries: list[dict], path: Path) -> Path:
     else:  # every strength >= 1 was skipped (over the context) or none was scored
         ax.text(0.5, 0.5, "no strength ≥ 1 was scored", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -229,10 +229,11 @@ def verdict_sentence(v: Verdict, unit: str, recovery: float) -> str:
 
 
 def evidence_reference(measured: list[dict]) -> dict | None:
-    """The overall measurement of the checkpoint whose reading of the evidence gates the verdicts: base, else
-    the first measured."""
+    """The overall measurement of the checkpoint whose reading of the evidence gates the verdicts: base (in a
+    comparison, the first label of base: 'base (seed 0)', 'base [beta=0.1]'), else the first measured."""
     overall = [m for m in measured if m["behavior"] == "all"]
-    return next((m for m in overall if m["checkpoint"] == "base"), overall[0]) if overall else None
+    is_base = [m for m in overall if m["checkpoint"] == "base" or m["checkpoint"].startswith(("base (", "base ["))]
+    return (is_base or overall or [None])[0]
 
 
 def evidence_withholds(measured: list[dict]) -> str | None:
@@ -503,10 +504,15 @@ def selection_lines(chosen: list[dict]) -> list[str]:
     ]
     for c in chosen:
         lines.append(
-            f"| {c['run']} | {c['train_seeds']} | {c['strength']} | {_fmt(c['p@max'])} | "
+            f"| {c['run']} | {c['train_seeds']}{_missing(c)} | {c['strength']} | {_fmt(c['p@max'])} | "
             f"{_fmt(c['capability_lost'])} | {_fmt(c['objective'])} | {'**chosen**' if c['chosen'] else ''} |"
         )
     return lines + [""]
+
+
+def _missing(choice: dict) -> str:
+    n = choice.get("train_seeds_without_tuning_rows", 0)
+    return f" ({n} more without {choice['split']} rows, left out)" if n else ""
 
 
 def differences_lines(diffs: list[dict], diff_keys: list[str]) -> list[str]:
