@@ -180,8 +180,8 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     ]
     tags = {}
     for group, tag, run in zip(groups, short, runs):
-        if group not in tags:  # another configuration with the same short label: the folder tells them apart
-            tags[group] = tag if tag not in tags.values() else f"{tag} ({run.name})"
+        if group not in tags:  # another configuration with the same short label: its folder tells them apart
+            tags[group] = tag if tag not in tags.values() else f"{tag} ({'/'.join(run.parts[-2:])})"
     for group in set(groups):
         members = [(r, s) for r, s, g in zip(runs, seeds, groups) if g == group]
         seen = [s for _, s in members]
