@@ -4,7 +4,7 @@ src/lm/measure.py ci_levels), and by number of training seeds scored on the same
 seeds get a Student-t seed term, src/eval/summary.py resample). Nominal: 2.5% (a 95% CI's lower bound).
 
     python scripts/check_ci_coverage.py [--runs 2000] [--templates 3 5 8 12] [--boot 1000]
-    python scripts/check_ci_coverage.py --seeds 2 3 5 --templates 8 [--runs 1000]
+    python scripts/check_ci_coverage.py --seeds 2 3 5 --templates 8 [--runs 1000] [--nested]
 
 One seed: each run draws, per template, a baseline Δ and an effect, both N(0, 1), so the effect's mean is 0
 and its spread between templates is what the interval has to carry. Both intervals are read from the same
@@ -13,6 +13,7 @@ replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile
 Several seeds: every seed is scored on the same templates (as `experiment=seeds` does, `data.seed` fixed),
 and the effect of seed s on template t is e_t + v_s + u_st, each N(0, sd²) with the sds of the three mixes
 printed (seed-dominated, template-dominated, equal). Its mean over templates and trained models is 0.
+`--nested`: each seed is scored on `--templates` templates of its own instead.
 
 `Paired` is the verdicts' paired bootstrap (`--boot` replicates, 1000 as the project's `bootstrap` default),
 read at the levels the project reads it (`ci_levels(pair.units)`).
@@ -57,18 +58,20 @@ def false_positive_rate(templates: int, runs: int, boot: int) -> tuple[float, fl
     return hits[0] / runs, hits[1] / runs
 
 
-def seeds_false_positive_rate(seeds: int, templates: int, mix: tuple, runs: int, boot: int) -> float:
-    """The share of runs whose interval's lower bound is above 0, `seeds` trained models on shared templates."""
+def seeds_false_positive_rate(seeds: int, templates: int, mix: tuple, runs: int, boot: int, nested: bool) -> float:
+    """The share of runs whose interval's lower bound is above 0, `seeds` trained models on shared templates
+    (`nested`: each on templates of its own, as when `data.seed` follows `seed`)."""
     _, sd_t, sd_s, sd_u = mix
     hits = 0
     for run in range(runs):
         rng = random.Random(run)
-        base = [rng.gauss(0, 1) for _ in range(templates)]
-        e = [rng.gauss(0, sd_t) for _ in range(templates)]
+        own = templates * seeds if nested else templates
+        base = [rng.gauss(0, 1) for _ in range(own)]
+        e = [rng.gauss(0, sd_t) for _ in range(own)]
         a, b = [], []
         for s in range(seeds):
             v = rng.gauss(0, sd_s)
-            for t in range(templates):
+            for t in range(s * templates if nested else 0, (s + 1) * templates if nested else templates):
                 row = dict(template=f"t{t}", scenario_id=f"t{t}-0", strength=0, control=False, seed=0, behavior="b")
                 a.append({**synthetic_row("a", delta=base[t], **row), "train_seed": s})
                 b.append({**synthetic_row("b", delta=base[t] + e[t] + v + rng.gauss(0, sd_u), **row), "train_seed": s})
@@ -83,6 +86,7 @@ def main() -> None:
     ap.add_argument("--templates", type=int, nargs="+", default=[3, 5, 8, 12])
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1], help="training seeds on shared templates")
+    ap.add_argument("--nested", action="store_true", help="each seed on templates of its own (data.seed unpinned)")
     args = ap.parse_args()
     if args.seeds == [1]:
         print("templates | P(CI lower bound > 0 | no effect): expanded (used) | plain percentile")
@@ -94,7 +98,7 @@ def main() -> None:
     print("      |           | " + " | ".join(f"{name} ({t}, {s}, {u})" for name, t, s, u in MIXES))
     for n in args.seeds:
         for t in args.templates:
-            rates = [seeds_false_positive_rate(n, t, mix, args.runs, args.boot) for mix in MIXES]
+            rates = [seeds_false_positive_rate(n, t, mix, args.runs, args.boot, args.nested) for mix in MIXES]
             print(f"{n:5d} | {t:9d} | " + " | ".join(f"{r:.3f}" for r in rates))
 
 
