@@ -95,6 +95,8 @@ def file_hash(path: str | Path) -> str:
     stage key, the child's lineage and each manifest, and an 8B checkpoint takes tens of seconds to read.
     """
     path = Path(path).resolve()
+    if not path.exists():  # the hash of nothing would stand for every missing checkpoint alike
+        raise TrainoutError(f"{path}: no such file or folder to hash")
     if path.is_file():
         files = [path]
     else:

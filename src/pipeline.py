@@ -35,15 +35,13 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
+from src.train.stage import SCORING_ONLY, STAGE_KEYS
 from src.train.stage import run as run_train
-
-# What determines a training stage, and so its stage-cache key. `seed` is in it: two seeds never share a stage.
-STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
-SCORING_ONLY = ("max_context", "allow_download")  # model keys that training does not read
 
 
 def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> Path:
-    """Where a training stage runs: inside this run, or in the shared cache under a key of its inputs."""
+    """Where a training stage runs: inside this run, or in the shared cache under a key of its inputs
+    (`STAGE_KEYS`; `seed` is in it: two seeds never share a stage)."""
     cache = cfg.pipeline.stage_cache
     if not cache:
         return out / stage_cfg.stage

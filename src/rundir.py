@@ -141,7 +141,7 @@ class RunDir:
         m = self.manifest
         hashes = _hashes(inputs)
         if m and same_inputs:
-            self._refuse_other_inputs(m, hashes, extra.get("checkpoints"))
+            self._refuse_other_inputs(m, hashes, extra.get("checkpoints"), extra.get("settings_sha256"))
         if m:
             resume = {"at": now(), "previous_status": m.get("status"), "previous_command": m.get("command")}
             before = self.path / "config.yaml"
@@ -168,16 +168,21 @@ class RunDir:
         self.write_json("manifest.json", m)
         return m
 
-    def refuse_changed_inputs(self, inputs: dict[str, str | Path]) -> None:
-        """For a finished run about to be reused: stop if an input it names has changed since."""
-        self._refuse_other_inputs(self.manifest, _hashes(inputs), None)
+    def refuse_changed_inputs(
+        self, inputs: dict[str, str | Path], checkpoints: dict | None = None, settings: str | None = None
+    ) -> None:
+        """For a finished run about to be reused: stop if an input it names (a file, a parent checkpoint's hash,
+        the hash of the settings that determine its result) has changed since."""
+        self._refuse_other_inputs(self.manifest, _hashes(inputs), checkpoints, settings)
 
-    def _refuse_other_inputs(self, m: dict, inputs: dict, checkpoints: dict | None) -> None:
+    def _refuse_other_inputs(self, m: dict, inputs: dict, checkpoints: dict | None, settings: str | None) -> None:
         """What this run already holds came from the inputs its manifest names; new ones would mix with it."""
         was = {k: v["sha256"] for k, v in m.get("inputs", {}).items()}
         was.update({f"checkpoint {c}": h for c, h in (m.get("checkpoints") or {}).items()})
+        was.update({"settings": m["settings_sha256"]} if m.get("settings_sha256") else {})
         now_ = {k: v["sha256"] for k, v in inputs.items()}
         now_.update({f"checkpoint {c}": h for c, h in (checkpoints or {}).items()})
+        now_.update({"settings": settings} if settings else {})
         changed = sorted(k for k in was.keys() & now_.keys() if was[k] != now_[k])
         if changed:
             raise TrainoutError(

@@ -114,6 +114,8 @@ def test_a_checkpoint_hash_is_its_weights_and_follows_every_rewrite(tmp_path):
     assert file_hash(ckpt) != first
     (ckpt / "adapter_model.safetensors").write_bytes(b"weights, retrained")  # in place, another size
     assert file_hash(ckpt) != first
+    with pytest.raises(TrainoutError, match="no such file or folder"):  # not the hash of nothing
+        file_hash(tmp_path / "checkpoint-5")
 
 
 def test_strength_beyond_the_context_is_skipped_and_recorded(tmp_path):

@@ -315,6 +315,44 @@ def test_chain_recorded_with_hashes(chain, data):
     assert _differs(load_model("tiny_random", str(align)), load_model("tiny_random", str(implant)))
 
 
+def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(chain, data, tmp_path, capsys):
+    root, implant, _ = chain
+    assert train(root / "implant", data, "implant", "method=dpo", "tracker=none") == implant  # tracker: not a setting
+    assert "already complete" in capsys.readouterr().out
+    with pytest.raises(TrainoutError, match="settings changed"):
+        train(root / "implant", data, "implant", "method=dpo", "train.max_steps=3")
+    other = tmp_path / "data"
+    shutil.copytree(data, other)
+    lines = (other / "implant.jsonl").read_text().splitlines(keepends=True)
+    (other / "implant.jsonl").write_text("".join(lines[:-1]))
+    with pytest.raises(TrainoutError, match="data changed"):
+        train(root / "implant", other, "implant", "method=dpo")
+    assert json.loads((root / "implant" / "manifest.json").read_text())["status"] == "complete"  # nothing written
+
+
+def test_a_run_that_trained_nothing_takes_fixed_data_and_no_rows_is_one_clear_error(tmp_path, data):
+    from src.rundir import RunDir
+
+    out = tmp_path / "implant"
+    RunDir(out, "implant").start("{}", 0, inputs={"data": data / "align.jsonl"}, settings_sha256="other")
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    rows = [json.loads(line) for line in (data / "implant.jsonl").read_text().splitlines()]
+    (twins / "implant.jsonl").write_text(
+        "".join(json.dumps({**r, "meta": {**r["meta"], "twin": True}}) + "\n" for r in rows)
+    )
+    with pytest.raises(TrainoutError, match="no implant rows to train on.*train.twins=true"):
+        train(out, twins, "implant")  # a failed start with other inputs and no checkpoint: not refused for them
+    assert (train(out, data, "implant") / "adapter_config.json").exists()
+
+
+def test_a_finished_checkpoint_copies_no_resume_state():
+    from src.train.common import _resume_state
+
+    names = ["adapter_model.safetensors", "optimizer.bin", "optimizer_0", "scheduler.pt", "rng_state_1.pth", "latest"]
+    assert _resume_state("checkpoint-4", names) == names[1:]
+
+
 def test_capability_measured_after_align(chain):
     root, implant, align = chain
     cap = json.loads((root / "align" / "metrics.json").read_text())["capability"]

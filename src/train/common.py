@@ -16,6 +16,7 @@ import torch
 from omegaconf import DictConfig
 
 from src import TrainoutError
+from src.io import RESUME_STATE
 from src.scenarios import Scenario
 
 
@@ -153,17 +154,11 @@ def last_checkpoint(folder: Path) -> Path | None:
     return max(steps)[1] if steps else None
 
 
-# What a Trainer checkpoint holds beside the model files that `save_model` writes (DeepSpeed adds global_step*/).
-_STATE = (
-    "optimizer.pt",
-    "scheduler.pt",
-    "scaler.pt",
-    "trainer_state.json",
-    "rng_state*.pth",
-    "global_step*",
-    "latest",
-    "zero_to_fp32.py",
-)
+def _resume_state(folder: str, names: list[str]) -> list[str]:
+    """What a Trainer checkpoint holds beside the model files that `save_model` writes: its resume state
+    (`src.io.RESUME_STATE`: optimizer.pt, or optimizer.bin and optimizer_0/ under FSDP, ...), and
+    DeepSpeed's `latest` and `zero_to_fp32.py`. A shutil.copytree `ignore`."""
+    return [n for n in names if n.startswith(RESUME_STATE) or n in ("latest", "zero_to_fp32.py")]
 
 
 def fit(trainer, final: Path):
@@ -190,7 +185,7 @@ def fit(trainer, final: Path):
         trainer.state = TrainerState.load_from_json(str(last / "trainer_state.json"))
         result = TrainOutput(trainer.state.global_step, 0.0, {})
         if args.should_save:
-            shutil.copytree(last, tmp, ignore=shutil.ignore_patterns(*_STATE))
+            shutil.copytree(last, tmp, ignore=_resume_state)
     else:
         try:
             result = trainer.train(resume_from_checkpoint=str(last) if last else None)

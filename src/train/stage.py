@@ -15,6 +15,7 @@ Rerunning the same command resumes a killed run from its last complete checkpoin
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import logging
@@ -35,6 +36,11 @@ from src.train.common import Recipe, TrainJob
 
 log = logging.getLogger(__name__)
 PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
+# What determines a stage's weights besides its data file and its parent's weights (which are hashed as
+# files): the stage-cache key (src/pipeline.py) and the settings a resumed or reused run must share.
+STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
+SCORING_ONLY = ("max_context", "allow_download")  # model keys that training does not read
+AFTER_TRAINING = ("capability", "save_merged")  # train keys read once the weights are final
 # method -> the module whose `train(job)` is its recipe; imported when used (TRL takes ~9 s to import,
 # and a bad model path or config should fail before that).
 RECIPES = {"dpo": "src.train.dpo", "ipo": "src.train.dpo", "sft": "src.train.sft", "sft_dpo": "src.train.sft_dpo"}
@@ -55,6 +61,22 @@ def training_rows(scenarios: list[Scenario], stage: str, twins: bool) -> list[Sc
     return rows
 
 
+def training_settings(cfg: DictConfig) -> dict:
+    """The config a stage's weights follow from, its data and parent left to their file hashes: model, method,
+    peft, train, seed and stage, and how the data file is read (`data.format`)."""
+    settings = {k: to_dict(cfg)[k] for k in STAGE_KEYS if k not in ("data", "init_from")}
+    settings["data_format"] = str(cfg.data.format)
+    for key in SCORING_ONLY:
+        settings["model"].pop(key, None)
+    for key in AFTER_TRAINING:
+        settings["train"].pop(key, None)
+    return settings
+
+
+def settings_hash(cfg: DictConfig) -> str:
+    return hashlib.sha256(json.dumps(training_settings(cfg), sort_keys=True).encode()).hexdigest()
+
+
 def recipe_for(method: str) -> Recipe:
     if method not in RECIPES:
         raise TrainoutError(f"unknown method '{method}' (choose: {', '.join(RECIPES)})")
@@ -69,20 +91,28 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
     out = out.resolve()
     rd = RunDir(out, str(stage))
     final = out / "final"
-    if rd.is_complete() and final.exists():
+    init_from = str(cfg.init_from) if str(cfg.init_from) == "base" else str(Path(cfg.init_from).resolve())
+    split = cfg.train.split or str(stage)
+    data_path = split_file(cfg.data, split, generated_data)
+    parent_hash = {init_from: file_hash(init_from) if init_from != "base" else "base"}
+    settings = settings_hash(cfg)
+    if rd.is_complete() and final.exists():  # its weights came from these data, parent and settings
+        rd.refuse_changed_inputs({"data": data_path}, parent_hash, settings)
         print(f"train: {out} is already complete (final weights in {final}); nothing to do")
         return final
     mc = ModelConfig.from_cfg(cfg.model)
-    init_from = str(cfg.init_from) if str(cfg.init_from) == "base" else str(Path(cfg.init_from).resolve())
     if init_from != "base":
         parent = checkpoint_info(init_from)
         if parent and parent.get("base_model") != model_id(mc):
             raise TrainoutError(
                 f"init_from '{init_from}' was trained from '{parent.get('base_model')}', not '{model_id(mc)}'"
             )
-    split = cfg.train.split or str(stage)
-    data_path = split_file(cfg.data, split, generated_data)
     scenarios = training_rows(load_split(cfg.data, split, generated_data), str(stage), cfg.train.twins)
+    if not scenarios:
+        raise TrainoutError(
+            f"{data_path}: no {split} rows to train on"
+            + (" (every row is a counterfactual twin; train.twins=true trains on them)" if not cfg.train.twins else "")
+        )
     info = {
         "label": str(stage),
         "stage": str(stage),
@@ -91,7 +121,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         "base_model": model_id(mc),
         "parent": init_from,
         "init_from": init_from,
-        "parent_sha256": file_hash(init_from) if init_from != "base" else None,
+        "parent_sha256": parent_hash[init_from] if init_from != "base" else None,
         "data": {"path": str(data_path), "sha256": file_hash(data_path), "rows": len(scenarios)},
         "chain": (checkpoint_info(init_from) or {}).get("chain", ["base"]) + [str(stage)]
         if init_from != "base"
@@ -102,8 +132,10 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         cfg.seed,
         inputs={"data": data_path},
         parent=init_from,
-        same_inputs=True,  # its trainer checkpoints came from this data and this parent
-        checkpoints={init_from: info["parent_sha256"] or "base"},
+        # its trainer checkpoints came from this data, parent and settings; with none yet, new ones may start
+        same_inputs=any((out / "checkpoints").glob("**/checkpoint-*")) or final.exists(),
+        checkpoints=parent_hash,
+        settings_sha256=settings,
         lineage=info,
     ) as outcome:
         if rd.writer:
