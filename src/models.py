@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -324,12 +325,19 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
     return PeftModel.from_pretrained(model, path).merge_and_unload()
 
 
+def merged_name(checkpoint: str) -> str:
+    """A merged checkpoint's folder name: the path's readable tail and a hash of all of it, so two long paths
+    that end alike (the finetune attack's fold names grow with the behaviors) are two folders."""
+    path = Path(checkpoint).resolve().as_posix()
+    return f"{path.strip('/').replace('/', '_')[-80:]}-{hashlib.sha256(path.encode()).hexdigest()[:12]}"
+
+
 def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:
     """A folder of full weights for an engine that reads only folders (vLLM): the base folder itself, or the
     checkpoint's adapter chain merged and saved once under `where`."""
     if checkpoint == "base":
         return base_folder(mc)
-    label = Path(checkpoint).resolve().as_posix().strip("/").replace("/", "_")[-120:]
+    label = merged_name(checkpoint)
 
     def save(tmp: Path) -> None:
         load_model(mc, checkpoint, device="cpu").save_pretrained(tmp)

@@ -28,7 +28,7 @@ from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict
 from src.data import split_file
 from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, check_tuning_split, tuning_objective
-from src.eval.stage import InDistribution, Tuning, check_shot_pools, check_verdict, eval_data
+from src.eval.stage import InDistribution, Tuning, check_attack, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
 from src.io import file_hash
 from src.lm.vllm_scoring import require_vllm
@@ -150,6 +150,7 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
         raise TrainoutError(f"data.path={cfg.data.path} does not exist")
     check_stages(cfg)  # every stage's config, before the first one trains
     base_folder(ModelConfig.from_cfg(cfg.model))  # fail fast (and clearly) on a bad model before any work
+    check_attack(cfg)  # and on an attack schedule that cannot be drawn
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()  # and on a scoring backend this machine cannot run

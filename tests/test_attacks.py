@@ -276,3 +276,46 @@ def test_twins_are_trained_on_only_when_asked_with_the_self_serving_reply_prefer
     align = {s.id: s for s in training_rows(ev, "align", twins=True)}
     for t in twins:  # on a twin the honest reply serves the agent: the implant prefers it, the align too
         assert implant[t.id].deceptive == t.honest and align[t.id].honest == t.honest
+
+
+def test_an_attack_schedule_that_cannot_be_drawn_fails_before_any_work():
+    from hydra import compose, initialize_config_dir
+
+    from src import TrainoutError
+    from src.config import CONF_DIR
+    from src.eval.stage import check_attack
+
+    for override, says in [
+        ("attack.strengths=[0,-1]", "strengths are counts"),
+        ("attack.seeds=0", "at least one draw"),
+        ("attack.subset=0", "at least one scenario"),
+    ]:
+        with initialize_config_dir(CONF_DIR, version_base="1.3"):
+            cfg = compose("eval", overrides=["attack=many_shot", override])
+        with pytest.raises(TrainoutError, match=says):
+            check_attack(cfg)
+
+
+def test_an_eval_resume_must_share_what_its_rows_follow_from():
+    """A resumed eval run skips the keys it has rows for; a key does not name the layout or the model
+    settings, so a rerun that changes them is refused (src/rundir.py), and one that changes how fast it scores
+    is not."""
+    from hydra import compose, initialize_config_dir
+
+    from src.config import CONF_DIR
+    from src.eval.stage import eval_settings
+
+    def settings(*overrides: str) -> str:
+        with initialize_config_dir(CONF_DIR, version_base="1.3"):
+            return eval_settings(compose("eval", overrides=["attack=many_shot", *overrides]))
+
+    assert settings() == settings("scoring.prefix_cache=false", "scoring.max_batch_rows=4", "tracker=none")
+    assert settings() != settings("attack.layout=faux") and settings() != settings("model.dtype=bfloat16")
+
+
+def test_two_long_checkpoint_paths_that_end_alike_merge_into_two_folders():
+    from src.models import merged_name
+
+    tail = "/fold-" + "b" * 100 + "/n4-seed0-deceptive"
+    assert merged_name("/runs/x" + tail) != merged_name("/runs/y" + tail)
+    assert merged_name("/runs/x" + tail) == merged_name("/runs/x" + tail)

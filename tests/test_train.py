@@ -330,20 +330,29 @@ def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(cha
     assert json.loads((root / "implant" / "manifest.json").read_text())["status"] == "complete"  # nothing written
 
 
-def test_a_run_that_trained_nothing_takes_fixed_data_and_no_rows_is_one_clear_error(tmp_path, data):
+def _failed_before_training(out: Path, data: Path, tmp_path: Path) -> Path:
+    """A run that started on other inputs and failed before its first checkpoint, and a split of twins only."""
     from src.rundir import RunDir
 
-    out = tmp_path / "implant"
     RunDir(out, "implant").start("{}", 0, inputs={"data": data / "align.jsonl"}, settings_sha256="other")
     twins = tmp_path / "twins"
     twins.mkdir()
     rows = [json.loads(line) for line in (data / "implant.jsonl").read_text().splitlines()]
-    (twins / "implant.jsonl").write_text(
-        "".join(json.dumps({**r, "meta": {**r["meta"], "twin": True}}) + "\n" for r in rows)
-    )
+    as_twins = [{**r, "meta": {**r["meta"], "twin": True}} for r in rows]
+    (twins / "implant.jsonl").write_text("".join(json.dumps(r) + "\n" for r in as_twins))
+    return twins
+
+
+def test_no_rows_to_train_on_is_one_clear_error(tmp_path, data):
+    twins = _failed_before_training(tmp_path / "implant", data, tmp_path)
     with pytest.raises(TrainoutError, match="no implant rows to train on.*train.twins=true"):
-        train(out, twins, "implant")  # a failed start with other inputs and no checkpoint: not refused for them
-    assert (train(out, data, "implant") / "adapter_config.json").exists()
+        train(tmp_path / "implant", twins, "implant")  # not refused for the other inputs: it trained nothing
+
+
+@pytest.mark.slow
+def test_a_run_that_trained_nothing_takes_fixed_data(tmp_path, data):
+    _failed_before_training(tmp_path / "implant", data, tmp_path)
+    assert (train(tmp_path / "implant", data, "implant") / "adapter_config.json").exists()
 
 
 def test_a_finished_checkpoint_copies_no_resume_state():

@@ -13,6 +13,7 @@ strength), which is all the sweep's objective reads: tuning never sees the eval 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -75,6 +76,27 @@ class Tuning:
 
     split: str
     checkpoint: str
+
+
+def check_attack(cfg: DictConfig) -> None:
+    """An attack's schedule, before any work: a negative strength would draw from the end of the pool
+    (`draw(pool, -1)` is all but one), and no draws would drop every strength above 0."""
+    a = cfg.attack
+    if any(k < 0 for k in a.strengths):
+        raise TrainoutError(f"attack.strengths={list(a.strengths)}: strengths are counts, 0 or more")
+    if a.seeds < 1:
+        raise TrainoutError(f"attack.seeds={a.seeds}: at least one draw per strength")
+    if a.subset is not None and a.subset < 1:
+        raise TrainoutError(f"attack.subset={a.subset}: at least one scenario (null scores them all)")
+
+
+def eval_settings(cfg: DictConfig) -> str:
+    """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack,
+    the model settings, how data is read, the seed. A resume must share it, or its new rows would join rows
+    of another configuration under the same keys."""
+    model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
+    settings = {"attack": to_dict(cfg.attack), "model": model, "data_format": str(cfg.data.format), "seed": cfg.seed}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def check_verdict(cfg: DictConfig) -> None:
@@ -180,6 +202,7 @@ def run(
 ) -> list[dict]:
     """The eval stage: rows, then summaries, plots and a report. Rerunning resumes from the rows written.
     `tuning`: also score a checkpoint on the tuning split for a sweep's objective (not in the report)."""
+    check_attack(cfg)
     check_verdict(cfg)
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()
@@ -203,8 +226,9 @@ def run(
         to_yaml(cfg),
         cfg.seed,
         inputs=inputs,
-        same_inputs=True,  # its rows came from these data and these weights
-        checkpoints={c: (file_hash(c) if c != "base" else "base") for c in checkpoints},
+        same_inputs=True,  # its rows came from these data, these weights and these settings
+        checkpoints={checkpoint_label(c): (file_hash(c) if c != "base" else "base") for c in checkpoints},
+        settings_sha256=eval_settings(cfg),
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
             # Every pass over one checkpoint before the next, through one loader: each is loaded once.
