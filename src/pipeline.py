@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, check_tuning_split, tuning_objective
 from src.eval.stage import InDistribution, Tuning, check_attack, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
-from src.io import file_hash
+from src.io import file_hash, json_sha256
 from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
@@ -51,7 +49,7 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
         spec["model"].pop(key, None)
     if str(stage_cfg.init_from) != "base":  # the parent's weights, not its path: a retrained parent is a new key
         spec["init_from"] = file_hash(stage_cfg.init_from)
-    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    key = json_sha256(spec)[:16]
     return Path(cache) / f"{stage_cfg.stage}-{key}"
 
 

@@ -102,19 +102,26 @@ def differing_config(configs: list[dict]) -> list[str]:
     return [k for k in keys if not IGNORED_KEYS.match(k) and len({str(f.get(k)) for f in flat}) > 1]
 
 
+def _training_run(checkpoint: str, *files: str) -> Path | None:
+    """The folder of the training run that made a checkpoint (`<stage>/final`, `<stage>/checkpoints/checkpoint-N`,
+    or the stage folder itself) that holds `files`; None for base or a checkpoint made elsewhere."""
+    if checkpoint == "base":
+        return None
+    folders = (Path(checkpoint), *Path(checkpoint).parents[:2])
+    return next((f for f in folders if all((f / name).exists() for name in files)), None)
+
+
 def _capability(checkpoint_path: str) -> dict:
     """Capability retention recorded by the training run that made a checkpoint, if any."""
-    if checkpoint_path == "base":
+    folder = _training_run(checkpoint_path, CHECKPOINT_INFO, "metrics.json")
+    if folder is None:
         return {}
-    for folder in (Path(checkpoint_path), *Path(checkpoint_path).parents[:2]):
-        if (folder / CHECKPOINT_INFO).exists() and (folder / "metrics.json").exists():
-            cap = json.loads((folder / "metrics.json").read_text()).get("capability") or {}
-            return {
-                f"capability.{k}": v
-                for k, v in _flatten(cap).items()
-                if k.split(".")[0] in ("trained", "delta") and isinstance(v, (int, float))
-            }
-    return {}
+    cap = json.loads((folder / "metrics.json").read_text()).get("capability") or {}
+    return {
+        f"capability.{k}": v
+        for k, v in _flatten(cap).items()
+        if k.split(".")[0] in ("trained", "delta") and isinstance(v, (int, float))
+    }
 
 
 @dataclass
@@ -137,9 +144,8 @@ def _training_seeds(flat: dict) -> set | None:
     for checkpoint in json.loads(flat.get("checkpoints") or "[]"):
         if checkpoint == "base":
             continue
-        folders = (Path(checkpoint), *Path(checkpoint).parents[:2])
-        manifest = next((f / "manifest.json" for f in folders if (f / "manifest.json").exists()), None)
-        recorded = json.loads(manifest.read_text()).get("seed") if manifest else None
+        run = _training_run(checkpoint, "manifest.json")
+        recorded = json.loads((run / "manifest.json").read_text()).get("seed") if run else None
         if recorded is None:
             return None
         seeds.add(recorded)

@@ -13,7 +13,6 @@ strength), which is all the sweep's objective reads: tuning never sees the eval 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -31,7 +30,7 @@ from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, lo
 from src.eval.elicit import checkpoint_label, elicit
 from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
-from src.io import atomic_write_text, file_hash, read_rows
+from src.io import atomic_write_text, file_hash, json_sha256, read_rows
 from src.lm.vllm_scoring import require_vllm
 from src.models import CheckpointLoader, ModelConfig, load_tokenizer, reference_tokenizer
 from src.rundir import RunDir, is_main_process
@@ -96,7 +95,7 @@ def eval_settings(cfg: DictConfig) -> str:
     of another configuration under the same keys."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
     settings = {"attack": to_dict(cfg.attack), "model": model, "data_format": str(cfg.data.format), "seed": cfg.seed}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    return json_sha256(settings)
 
 
 def check_verdict(cfg: DictConfig) -> None:

@@ -243,8 +243,7 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         entry = {"strength": k, "n_rows": sum(1 for r in rows if r["strength"] == k)}
         for name in STATS:
             entry[name] = float(pt[name][i])
-            interval = _p_ci if name in PROBABILITIES else _ci
-            entry[f"{name}_ci"] = interval(boot[name][:, i], res.units)
+            entry[f"{name}_ci"] = _stat_ci(name, boot[name][:, i], res.units)
         entry["prompt_tokens"] = float(np.mean([r["prompt_tokens"] for r in rows if r["strength"] == k]))
         per_strength.append(entry)
     k50 = crossing(ks, pt["p"], 0.5)
@@ -268,8 +267,8 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         "n_scenarios": len({r["scenario_id"] for r in rows}),
         "p@0": float(pt["p"][0]),
         "p@max": float(pt["p"][-1]),
-        "p@0_ci": _p_ci(boot["p"][:, 0], res.units),
-        "p@max_ci": _p_ci(boot["p"][:, -1], res.units),
+        "p@0_ci": _stat_ci("p", boot["p"][:, 0], res.units),
+        "p@max_ci": _stat_ci("p", boot["p"][:, -1], res.units),
         "k50": k50,
         "k50_reached_fraction": len(reached) / len(boot_k50),
         "k50_ci": _k50_ci(boot_k50, ks[-1], res.units),
@@ -281,10 +280,11 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
 PROBABILITIES = ("p", "p_norm")
 
 
-def _p_ci(reps: np.ndarray, units: int) -> list[float | None]:
-    """A probability's interval, kept inside [0, 1]: with few training seeds the t-weighted replicates
-    (`seed_weights`) can step outside it, as a t-interval on a proportion does."""
-    return [None if x is None else min(max(x, 0.0), 1.0) for x in _ci(reps, units)]
+def _stat_ci(stat: str, reps: np.ndarray, units: int) -> list[float | None]:
+    """A stat's interval (`percentile_ci`); a probability's kept inside [0, 1]: with few training seeds the
+    t-weighted replicates (`seed_weights`) can step outside it, as a t-interval on a proportion does."""
+    ci = _ci(reps, units)
+    return [None if x is None else min(max(x, 0.0), 1.0) for x in ci] if stat in PROBABILITIES else ci
 
 
 def _k50_ci(boot_k50: list[float | None], largest: float, units: int) -> list | None:
@@ -688,7 +688,7 @@ def level(rows: list[dict], stat: str = "p", n_boot: int = 1000, seed: int = 0) 
     value, reps = pair.get(stat, "x")
     return {
         "value": value,
-        "ci": (_p_ci if stat in PROBABILITIES else _ci)(reps, pair.units),
+        "ci": _stat_ci(stat, reps, pair.units),
         "n_templates": len(pair.resampled.templates),
         "n_train_seeds": len(pair.resampled.seeds),
     }

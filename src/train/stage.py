@@ -15,7 +15,6 @@ Rerunning the same command resumes a killed run from its last complete checkpoin
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib
 import json
 import logging
@@ -26,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from src import TrainoutError
 from src.config import Stage, TrainApp, group_option, run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
-from src.io import file_hash
+from src.io import file_hash, json_sha256
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model, load_tokenizer, model_id
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
@@ -74,7 +73,7 @@ def training_settings(cfg: DictConfig) -> dict:
 
 
 def settings_hash(cfg: DictConfig) -> str:
-    return hashlib.sha256(json.dumps(training_settings(cfg), sort_keys=True).encode()).hexdigest()
+    return json_sha256(training_settings(cfg))
 
 
 def recipe_for(method: str) -> Recipe:
