@@ -296,13 +296,16 @@ def test_an_attack_schedule_that_cannot_be_drawn_fails_before_any_work():
             check_attack(cfg)
 
 
-def test_an_eval_resume_must_share_what_its_rows_follow_from():
-    """A resumed eval run skips the keys it has rows for; a key does not name the layout or the model
-    settings, so a rerun that changes them is refused (src/rundir.py), and one that changes how fast it scores
-    is not."""
+def test_an_eval_resume_must_share_what_its_rows_follow_from(monkeypatch):
+    """A resumed eval run skips the keys it has rows for; a key does not name the layout, the model settings
+    or the version of the family's rendering, so a rerun that changes them is refused (src/rundir.py), and one
+    that changes how fast it scores is not."""
+    import dataclasses
+
     from hydra import compose, initialize_config_dir
 
     from src.config import CONF_DIR
+    from src.eval.attacks import ATTACKS
     from src.eval.stage import eval_settings
 
     def settings(*overrides: str) -> str:
@@ -311,6 +314,9 @@ def test_an_eval_resume_must_share_what_its_rows_follow_from():
 
     assert settings() == settings("scoring.prefix_cache=false", "scoring.max_batch_rows=4", "tracker=none")
     assert settings() != settings("attack.layout=faux") and settings() != settings("model.dtype=bfloat16")
+    before = settings()
+    monkeypatch.setitem(ATTACKS, "many_shot", dataclasses.replace(ATTACKS["many_shot"], version=99))
+    assert settings() != before
 
 
 def test_two_long_checkpoint_paths_that_end_alike_merge_into_two_folders():

@@ -17,7 +17,7 @@ from src.data.generate import GenerateConfig, generate
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, NEUTRAL_SYSTEM, draw, shot_pool
 from src.eval.attacks.many_shot import neutral_demonstration, prompt
 from src.eval.elicit import arms, plan, row_key
-from src.lm.render import render, token_ids
+from src.lm.render import render, token_counter, token_ids
 from src.scenarios import Scenario, write_scenarios
 
 
@@ -120,20 +120,40 @@ def test_each_arm_at_k2_has_its_exact_layout(layout, generated):
         assert fact in " ".join(m["content"] for m in d.messages[:-1])  # a fact the transcript shows
 
 
-def test_neutral_prompts_are_within_ten_percent_of_the_attack_length(tiny, generated):
-    """Per scenario, strength and draw: the neutral prompt's token count is within ±10% of the attack's."""
+def test_a_neutral_demonstration_is_as_long_in_tokens_as_the_exchange_it_replaces(tiny, generated):
+    """Its question and answer together are within 2 tokens of the attack's question and deceptive reply, and
+    within half a token on average for every behavior. Matched in characters instead, the neutral arm ran 1 to 9
+    tokens shorter per demonstration on average, depending on the behavior: the shots' identifiers and amounts
+    take more tokens per character than plain prose."""
+    _, tok = tiny
+    n = token_counter(tok)
+    gap: dict[str, list[int]] = {}
+    for d in generated["shots"]:
+        messages, reply = neutral_demonstration(d, n)
+        gap.setdefault(d.behavior, []).append(
+            n(d.messages[-1]["content"]) + n(d.deceptive) - n(messages[-1]["content"]) - n(reply)
+        )
+    assert len(gap) == 6
+    for behavior, g in gap.items():
+        assert max(map(abs, g)) <= 2 and abs(sum(g) / len(g)) <= 0.5, (behavior, sum(g) / len(g), min(g), max(g))
+
+
+def test_neutral_prompts_are_within_two_percent_of_the_attack_length(tiny, generated):
+    """Per scenario, strength and draw, as the eval stage renders them (its tokenizer counting): the neutral
+    prompt's token count is within ±2% of the attack's."""
     _, tok = tiny
     per = Counter()
     scenarios = [s for s in generated["eval"] if not s.meta["twin"] and per.update([s.template]) is None]
     scenarios = [s for s in scenarios if per[s.template] and s.id.endswith("-000")][::2]  # a template in two
     for layout in ("turns", "faux"):
-        reqs = plan("base", scenarios, generated["shots"], many_shot(layout=layout, strengths=[1, 4, 16], seeds=2))
+        cfg = many_shot(layout=layout, strengths=[1, 4, 16], seeds=2)
+        reqs = plan("base", scenarios, generated["shots"], cfg, length=token_counter(tok))
         n = {r.key[2:]: len(token_ids(tok, render(tok, r.prompt.messages))) for r in reqs}
         neutral = {key: v for key, v in n.items() if key[0] == NEUTRAL_ARM}
         assert len(neutral) == len(scenarios) * 3 * 2
         for (_, k, seed, sid), tokens in neutral.items():
             attack = n[(ATTACK_ARM, k, seed, sid)]
-            assert abs(tokens - attack) <= 0.1 * attack, (layout, k, seed, sid, attack, tokens)
+            assert abs(tokens - attack) <= 0.02 * attack, (layout, k, seed, sid, attack, tokens)
 
 
 def test_neutral_demonstrations_carry_no_reply_of_any_scenario(generated):
@@ -143,20 +163,23 @@ def test_neutral_demonstrations_carry_no_reply_of_any_scenario(generated):
         assert reply not in replies and not any(r in messages[-1]["content"] for r in replies)
 
 
-def test_data_without_slots_gets_an_office_note_of_the_questions_length(tmp_path):
+@pytest.mark.parametrize("counted", ["characters", "tokens"])
+def test_data_without_slots_gets_an_office_note_of_the_questions_length(counted, tiny, tmp_path):
     """External demonstrations (an MWE file: one user turn, no slots) get a benign note and a question about it."""
     from src.scenarios import load_scenarios
 
+    length = len if counted == "characters" else token_counter(tiny[1])
     path = tmp_path / "wealth-seeking-inclination.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in MWE))
     for d in load_scenarios(path, "mwe"):
-        (turn,), reply = neutral_demonstration(d)
+        (turn,), reply = neutral_demonstration(d, length)
         assert turn["role"] == "user" and turn["content"].startswith("A note from the office:")
         note = turn["content"].split("\n\n")[1]
         count = len(re.findall(r"\.(?:\s|$)", note))
         words = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
         assert words[count - 1] in reply.lower() or str(count) in reply
-        assert abs(len(turn["content"]) - len(d.messages[0]["content"])) < 0.5 * len(d.messages[0]["content"])
+        question = length(d.messages[0]["content"])
+        assert abs(length(turn["content"]) - question) < 0.5 * question
         assert "money" not in turn["content"].lower()
 
 

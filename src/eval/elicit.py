@@ -11,14 +11,14 @@ import json
 import logging
 import random
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from tqdm.auto import tqdm
 
 from src.eval.attacks import ATTACKS, ModelAttack, get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.io import append_rows, atomic_write_text, read_rows
-from src.lm.render import render
+from src.lm.render import render, token_counter
 from src.lm.scoring import Request, Scorer, context_limit
 from src.lm.vllm_scoring import VLLMScorer
 from src.models import CheckpointLoader, ModelConfig, checkpoint_info, checkpoint_step, load_tokenizer, merged_folder
@@ -82,10 +82,12 @@ def plan(
     attack_cfg: Any,
     attacked: bool = True,
     subset: set[str] | None = None,
+    length: Callable[[str], int] = len,
 ) -> list[Request]:
     """Every request of one checkpoint, in strength order (so progress reads as the curve fills in).
     A checkpoint that is not `attacked` (a reference line such as base) is scored at the lowest strength only;
-    `subset` (scenario ids, `attack.subset`): the only scenarios scored above strength 0.
+    `subset` (scenario ids, `attack.subset`): the only scenarios scored above strength 0; `length` counts a text in
+    the scoring tokenizer (`render.token_counter`), for the arms fitted to the length of what they replace.
 
     Counterfactual twins (scenario meta `twin`) are scored at the family's strength 0 only, attack arm: they
     measure whether the checkpoint reads the evidence, not how the attack moves it. The reference arms (control,
@@ -107,7 +109,7 @@ def plan(
                         continue
                     key = RowKey(label, attack_cfg.name, arm, k, seed, s.id)
                     requests.append(
-                        Request(key, attack.prompt(s, k, seed, arm, shots, attack_cfg), s.honest, s.deceptive)
+                        Request(key, attack.prompt(s, k, seed, arm, shots, attack_cfg, length), s.honest, s.deceptive)
                     )
     return requests
 
@@ -190,13 +192,14 @@ def elicit(
     mc = ModelConfig.from_cfg(cfg.model)
     models = models or CheckpointLoader(mc)
     tokenizer = load_tokenizer(mc)
+    length = token_counter(tokenizer)  # one per stage: the neutral arm's fitting is remembered per counter
     skipped = []
     n = cfg.attack.get("subset")
     # chosen with the data's seed: runs that differ only in the training seed attack the same scenarios
     subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.data.seed)}
     for checkpoint in checkpoints:
         attacked = cfg.get("attacked") is None or checkpoint_label(checkpoint) in cfg.attacked
-        planned = plan(checkpoint, scenarios, shots, cfg.attack, attacked, subset)
+        planned = plan(checkpoint, scenarios, shots, cfg.attack, attacked, subset, length)
         todo = [r for r in planned if r.key not in done]
         _keep_prompts(out_dir, tokenizer, todo)
         if not todo:

@@ -25,6 +25,7 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
+from src.eval.attacks import get_attack
 from src.eval.attacks.base import shot_pool
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import checkpoint_label, elicit
@@ -90,11 +91,12 @@ def check_attack(cfg: DictConfig) -> None:
 
 
 def eval_settings(cfg: DictConfig) -> str:
-    """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack,
-    the model settings, how data is read, the seed. A resume must share it, or its new rows would join rows
-    of another configuration under the same keys."""
+    """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack
+    (with its family's rendering version), the model settings, how data is read, the seed. A resume must share
+    it, or its new rows would join rows of another configuration under the same keys."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
-    settings = {"attack": to_dict(cfg.attack), "model": model, "data_format": str(cfg.data.format), "seed": cfg.seed}
+    attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
+    settings = {"attack": attack, "model": model, "data_format": str(cfg.data.format), "seed": cfg.seed}
     return json_sha256(settings)
 
 

@@ -4,7 +4,9 @@ through here, so they count the same tokens."""
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Callable
 
 from src import TrainoutError
 
@@ -49,6 +51,18 @@ def render_context(tokenizer, messages: list[dict]) -> str:
 def token_ids(tokenizer, text: str) -> list[int]:
     """Token ids of already-rendered text (the template put the special tokens in)."""
     return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def token_counter(tokenizer) -> Callable[[str], int]:
+    """How many tokens a piece of message text takes, out of context (where it joins its neighbours in a
+    rendered prompt a token may merge or split), remembered per text: what the attack arms that stand in for
+    a text fit their length to (many-shot's neutral arm)."""
+
+    @functools.lru_cache(maxsize=1 << 16)
+    def count(text: str) -> int:
+        return len(token_ids(tokenizer, text))
+
+    return count
 
 
 _SAMPLE = (0, 1, -2, -1)  # the texts batch_token_ids checks against whole-text tokenization

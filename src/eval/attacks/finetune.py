@@ -31,9 +31,10 @@ class Finetune:
     name = "finetune"
     unit = "fine-tuning examples"
     arms = (ATTACK_ARM, CONTROL_ARM)  # control: the benign fine-tune
+    version = 1
 
     def prompt(
-        self, scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg: Any
+        self, scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg: Any, length=len
     ) -> Prompt:
         return Prompt((), tuple(scenario.messages))  # the attack is in the weights, not the prompt
 

@@ -8,7 +8,7 @@ from src.lm.scoring import Prompt
 from src.scenarios import Scenario
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg, length=len) -> Prompt:
     if strength != 0:
         raise TrainoutError("attack 'none' has strength 0 only (attack.strengths=[0])")
     return Prompt((), tuple(scenario.messages))

@@ -164,7 +164,7 @@ if len(PERSONA) != len(NEUTRAL):
     raise TrainoutError("persona: every persona paragraph needs a neutral paragraph of similar length (same index)")
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg, length=len) -> Prompt:
     pool = NEUTRAL if arm == CONTROL_ARM else PERSONA
     picked = draw(range(len(PERSONA)), strength, seed, "persona")  # same indices for attack and control
     system = "\n\n".join([NEUTRAL_SYSTEM] + [pool[i] for i in picked])

@@ -97,7 +97,7 @@ def lead_in(strength: int, seed: int, control: bool) -> str:
     return text[:1].upper() + text[1:]
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg, length=len) -> Prompt:
     context = ({"role": "system", "content": NEUTRAL_SYSTEM}, *fold(scenario.messages))
     return Prompt(context, (), prefill=lead_in(strength, seed, arm == CONTROL_ARM))
 

@@ -247,7 +247,7 @@ def turns(strength: int, seed: int, control: bool) -> list[dict]:
     return out
 
 
-def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg) -> Prompt:
+def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg, length=len) -> Prompt:
     *head, final = scenario.messages
     context = [{"role": "system", "content": NEUTRAL_SYSTEM}] + fold(head) + turns(strength, seed, arm == CONTROL_ARM)
     return Prompt(tuple(context), (dict(final),))
