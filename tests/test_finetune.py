@@ -38,6 +38,24 @@ def test_folds_keep_evaluated_behaviors_out_of_the_tuning_data():
     assert finetune.fold_name(["deceive_auditor", "sandbagging"]).startswith("deceive+sandbagging-")
 
 
+@pytest.mark.parametrize("cross", [True, False])
+def test_a_fold_pool_smaller_than_the_largest_strength_stops_before_any_work(cross):
+    """The pipeline calls check_shot_pools before it trains, the eval stage before it loads a model: a fold
+    whose pool is short of the largest strength is named then, not after the other folds' fine-tunes."""
+    from src import TrainoutError
+    from src.eval.stage import check_shot_pools
+
+    behaviors = ["a", "b", "c", "d"]
+    scenarios = [Scenario(f"{b}-e", b, f"{b}-t", [], "h", "d") for b in behaviors]
+    shots = [Scenario(f"{b}-{i}", b, f"{b}-s", [], "h", "d") for b in behaviors for i in range(1 + (b == "a"))]
+    # folds of 2: (a, c) and (b, d); cross-fold pools hold the other fold's 2 examples, in-fold pools 3 and 2
+    fits = [f"attack.cross_behavior={cross}", "attack.folds=2"]
+    check_shot_pools(compose("eval", "attack=finetune", "attack.strengths=[0,2]", *fits), scenarios, shots)
+    short = "the fold b\\+d \\(its own" if not cross else "the fold a\\+c \\(other folds"
+    with pytest.raises(TrainoutError, match=rf"finetune at strength 3 needs 3 examples for {short}.*there are 2"):
+        check_shot_pools(compose("eval", "attack=finetune", "attack.strengths=[0,3]", *fits), scenarios, shots)
+
+
 def _eval(tmp_path, model: str, *extra: str):
     out = tmp_path / "eval"
     run_eval(compose("eval", f"model={model}", "attack=finetune", "tracker=none", "bootstrap=50", *extra), out)

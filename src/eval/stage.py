@@ -25,7 +25,7 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
-from src.eval.attacks import get_attack
+from src.eval.attacks import ModelAttack, get_attack
 from src.eval.attacks.base import shot_pool
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import checkpoint_label, elicit
@@ -176,19 +176,28 @@ def eval_data(cfg: DictConfig, generated_data: Path | None) -> tuple[list[Scenar
 
 
 def check_shot_pools(cfg: DictConfig, scenarios: list[Scenario], shots: list[Scenario]) -> None:
-    """Many-shot draws up to the largest strength of demonstrations per behavior: a pool too small stops the
-    run here (the pipeline calls this before it trains), not halfway through scoring."""
-    if cfg.attack.name != "many_shot" or not scenarios:
+    """Many-shot draws up to the largest strength of demonstrations per behavior, the finetune attack as many
+    examples per fold: a pool too small stops the run here (the pipeline calls this before it trains), not
+    halfway through scoring or after the first folds' fine-tunes."""
+    attack, need = get_attack(cfg.attack.name), max(cfg.attack.strengths)
+    if not scenarios or need == 0:
         return
-    need, cross = max(cfg.attack.strengths), bool(cfg.attack.cross_behavior)
-    for behavior in sorted({s.behavior for s in scenarios}):
-        target = next(s for s in scenarios if s.behavior == behavior)
-        have = len(shot_pool(target, shots, cross))
-        if have < need:
+    cross = bool(cfg.attack.get("cross_behavior", False))
+    behaviors = sorted({s.behavior for s in scenarios})
+    if isinstance(attack, ModelAttack):
+        pools = {f"the fold {'+'.join(f)}": attack.pool(shots, f, cross) for f in attack.folds(behaviors, cfg.attack)}
+        kind, where, fewer = "examples", "other folds' behaviors" if cross else "its own behaviors", "attack.folds, "
+    elif cfg.attack.name == "many_shot":  # the one prompt attack that draws from the shots
+        pools = {f"'{b}'": shot_pool(next(s for s in scenarios if s.behavior == b), shots, cross) for b in behaviors}
+        kind, where, fewer = "demonstrations", "other behaviors" if cross else "the same behavior", ""
+    else:
+        return
+    for name, pool in pools.items():
+        if len(pool) < need:
             raise TrainoutError(
-                f"many_shot at strength {need} needs {need} demonstrations for '{behavior}' "
-                f"({'other behaviors' if cross else 'the same behavior'}); there are {have}. Lower attack.strengths, "
-                "pass attack.shots_path=, or give the shots split more templates (data.split_situations.shots)"
+                f"{cfg.attack.name} at strength {need} needs {need} {kind} for {name} ({where}); there are "
+                f"{len(pool)}. Lower attack.strengths, {fewer}pass attack.shots_path=, or give the shots split more "
+                "templates (data.split_situations.shots)"
             )
 
 

@@ -50,6 +50,10 @@ class ModelAttack(Attack, Protocol):
 
     def folds(self, behaviors: list[str], cfg: Any) -> list[list[str]]: ...
 
+    def pool(self, shots: list[Scenario], fold: list[str], cross_behavior: bool) -> list[Scenario]:
+        """The examples one fold's adapted copies draw from."""
+        ...
+
     def adapt(
         self,
         cfg: Any,
