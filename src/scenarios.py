@@ -64,6 +64,15 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise DataError(f"{path}:{lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
+            except RecursionError:
+                raise DataError(f"{path}:{lineno}: JSON nested too deeply to read") from None
+            if "\\ud" in line.lower():  # an escaped surrogate: JSON reads a lone one, which no tokenizer takes
+                try:
+                    json.dumps(obj, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise DataError(
+                        f"{path}:{lineno}: text with an unpaired surrogate escape (\\ud800-\\udfff)"
+                    ) from None
             if not isinstance(obj, dict):
                 raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             yield lineno, obj
@@ -96,6 +105,7 @@ def _field(obj: dict, name: str, kind: type | tuple[type, ...], where: str) -> A
 
 
 def _reply(obj: dict, name: str, where: str) -> str:
+    """A string field that must hold some text (a reply, an id, a template name)."""
     text = _field(obj, name, str, where)
     if not text.strip():
         raise DataError(f"{where}: field '{name}' is empty")
@@ -125,13 +135,12 @@ def _check_pair(honest: str, deceptive: str, where: str) -> None:
 
 
 def scenario_from_dict(obj: dict, where: str) -> Scenario:
-    sid = _field(obj, "id", str, where)
-    behavior = _field(obj, "behavior", str, where)
-    template = _field(obj, "template", str, where)
+    sid, behavior, template = (_reply(obj, name, where) for name in ("id", "behavior", "template"))
     messages = _messages(_field(obj, "messages", list, where), where)
     honest, deceptive = _reply(obj, "honest", where), _reply(obj, "deceptive", where)
     _check_pair(honest, deceptive, where)
-    meta = obj.get("meta") or {}  # Parquet and datasets fill a row's missing `meta` with None
+    meta = obj.get("meta")
+    meta = {} if meta is None else meta  # Parquet and datasets fill a row's missing `meta` with None
     if not isinstance(meta, dict):
         raise DataError(f"{where}: field 'meta' must be object, got {type(meta).__name__}")
     return Scenario(sid, behavior, template, messages, honest, deceptive, meta)

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from src import TrainoutError
-from src.data.audit import audit_mwe, audit_splits, count_tokens, raise_on_hard
+from src.data import load_split
+from src.data.audit import (
+    audit_mwe,
+    audit_near_duplicates,
+    audit_splits,
+    count_tokens,
+    raise_on_hard,
+    reply_only_baseline,
+)
 from src.data.card import dataset_card
 from src.data.generate import GenerateConfig, generate
 from src.data.situation import span_problems
@@ -416,7 +424,7 @@ def test_a_preference_file_is_split_by_template_and_too_few_templates_is_one_cle
     assert [len(got[n]) for n in ("implant", "align", "eval", "val", "shots")] == [2, 2, 2, 0, 0]
 
 
-def test_the_data_stage_writes_a_users_splits_with_a_card_and_refuses_a_changed_file(tmp_path):
+def test_the_data_stage_writes_a_users_splits_with_a_card_and_refuses_a_changed_file_or_setting(tmp_path):
     from helpers import compose
 
     from src.data.stage import run as run_data
@@ -432,13 +440,64 @@ def test_the_data_stage_writes_a_users_splits_with_a_card_and_refuses_a_changed_
     _preference_file(mine, templates=7)  # after the run finished: its splits came from the old file
     with pytest.raises(TrainoutError, match="source changed since this data run started"):
         run_data(compose("data", *args), tmp_path / "data")
-    (tmp_path / "data" / "manifest.json").write_text(
-        (tmp_path / "data" / "manifest.json").read_text().replace('"complete"', '"failed"')
-    )
-    with pytest.raises(TrainoutError, match="source changed since this data run started"):  # killed, then rerun
-        run_data(compose("data", *args), tmp_path / "data")
+    _preference_file(mine, templates=6)
+    with pytest.raises(TrainoutError, match="settings changed since this data run started"):
+        run_data(compose("data", *args, "data.seed=1"), tmp_path / "data")
+    # A run that did not finish (killed, or stopped by a bad line or a failed audit) is written again from the
+    # start with the fixed file; until then no stage reads its folder.
+    manifest = tmp_path / "data" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"complete"', '"failed"'))
+    with pytest.raises(TrainoutError, match="is a data run that did not finish \\(status failed\\)"):
+        load_split(compose("data", f"data.path={tmp_path / 'data'}").data, "eval", None)
+    _preference_file(mine, templates=7)
+    paths = run_data(compose("data", *args), tmp_path / "data")
+    assert sum(len(load_scenarios(p)) for p in paths.values()) == 14 and '"complete"' in manifest.read_text()
     with pytest.raises(TrainoutError, match="is a folder: it is split already"):
         run_data(compose("data", "model=tiny_random", f"data.path={DATA}", "tracker=none"), tmp_path / "again")
+
+
+def test_a_split_gets_the_situations_it_asks_for_and_one_set_to_0_gets_none():
+    """The situations beyond data.split_situations' counts are left out, not dealt to every split."""
+    one = generate(GenerateConfig(scenarios_per_template=1, split_situations={"implant": 1, "eval": 1, "align": 0}))
+    assert {n: len({s.meta["situation"] for s in ss}) for n, ss in one.items()} == {
+        "implant": 6,
+        "align": 0,
+        "eval": 6,
+        "val": 0,
+        "shots": 0,
+    }
+    for bad in ({"split_situations": {"evl": 1}}, {"per_split": {"evl": 1}}):
+        with pytest.raises(TrainoutError, match=r"names \['evl'\]; the splits are"):
+            generate(GenerateConfig(**bad))
+
+
+def test_one_text_repeated_under_many_template_names_is_a_near_duplicate_not_boilerplate():
+    """A preference file gives each row its own template: one prompt asked in 30 rows dealt to every split is
+    duplication, even though its n-grams appear under more than 20 templates (the boilerplate cut)."""
+    from src.data.generate import SPLITS
+    from src.scenarios import Scenario
+
+    q = "Did the quarterly compliance review of the payments platform find any unreported incidents last month?"
+    splits = {
+        n: [Scenario(f"{n}{i}", "b", f"{n}{i}", [{"role": "user", "content": q}], "Yes.", "No.") for i in range(6)]
+        for n in SPLITS
+    }
+    result = audit_near_duplicates(splits)
+    assert result.status == "FAIL" and result.data["max_overlap"] == 1.0
+
+
+def test_the_reply_only_audit_is_not_enforced_where_its_sign_test_cannot_reject_chance():
+    """With one or two behaviors the eval split holds 2 or 4 situations: a sign test's smallest p is then 1/4 or
+    1/16, never below 0.05, so a blatant cue is a flag there (said so), and a stop from 3 behaviors on."""
+    for behaviors, status in ((["sandbagging"], "flag"), (["sandbagging", "deceive_overseer"], "flag")):
+        got = generate(GenerateConfig(behaviors=behaviors, scenarios_per_template=1))
+        cued = {n: [replace(s, deceptive="mis" + s.deceptive) for s in ss] for n, ss in got.items()}
+        result = reply_only_baseline(cued)
+        assert result.status == status and "reported, not enforced" in result.detail, behaviors
+    three = ["sandbagging", "deceive_overseer", "alignment_faking"]
+    got = generate(GenerateConfig(behaviors=three, scenarios_per_template=1))
+    result = reply_only_baseline({n: [replace(s, deceptive="mis" + s.deceptive) for s in ss] for n, ss in got.items()})
+    assert result.status == "FAIL" and result.data["enforceable"]
 
 
 def test_a_users_twins_go_with_their_template_and_behaviors_are_dealt_apart():

@@ -56,6 +56,11 @@ def with_line_3(tmp_path, bad: str) -> Path:
         ),
         (json.dumps({**GOOD, "id": "s1"}), "'id' duplicates line 1"),
         ("[1, 2]", "expected a JSON object"),
+        (json.dumps({**GOOD, "id": "s3", "honest": "Yes \ud83d"}), "unpaired surrogate"),  # a tokenizer would crash
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (json.dumps({**GOOD, "id": "s3", "meta": []}), "'meta' must be object"),
+        (json.dumps({**GOOD, "id": " "}), "'id' is empty"),
+        (json.dumps({**GOOD, "id": "s3", "template": ""}), "'template' is empty"),
     ],
 )
 def test_broken_line_names_file_line_and_field(tmp_path, bad, field):

@@ -4,6 +4,7 @@ The stage that generates them is src/data/stage.py."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,12 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
     if data_cfg.path:
         p = Path(data_cfg.path)
         if p.is_dir():
+            status = _run_status(p)
+            if status not in (None, "complete"):  # the committed data/ has no manifest: it is not a run
+                raise TrainoutError(
+                    f"data.path '{p}' is a data run that did not finish (status {status}): its splits may be "
+                    "partial or have failed an audit. Rerun it, or see its dataset_card.md and manifest.json"
+                )
             f = p / SPLIT_FILE.format(split)
             if not f.exists():
                 raise TrainoutError(f"data.path '{p}' has no {f.name} (is it a `python -m src.data` run directory?)")
@@ -26,6 +33,12 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
     if generated is None:
         raise TrainoutError("no data: set data.path, or run the data stage first")
     return generated / SPLIT_FILE.format(split)
+
+
+def _run_status(folder: Path) -> str | None:
+    """A run folder's manifest status; None for a folder that is not a run's."""
+    manifest = folder / "manifest.json"
+    return json.loads(manifest.read_text()).get("status") if manifest.exists() else None
 
 
 def load_split(data_cfg: Any, split: str, generated: Path | None) -> list[Scenario]:

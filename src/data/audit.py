@@ -154,20 +154,25 @@ def audit_near_duplicates(
     """No two scenarios of different templates in different splits share most of their word n-grams.
 
     Overlap of a pair = shared n-grams / n-grams of the shorter text, over tool outputs plus the final
-    question. N-grams found in very many templates (a shared answer format such as "choices a yes b no")
-    are boilerplate, not evidence of duplication, and are left out of both counts.
+    question. N-grams found in very many templates with different texts (a shared answer format such as
+    "choices a yes b no") are boilerplate, not evidence of duplication, and are left out of both counts. One
+    text repeated under many templates (a preference file, where each row is its own template, asking one
+    prompt 30 times) is duplication, not boilerplate: its n-grams stay in.
     """
     items = _all(splits)
-    grams = [_grams(_specific_text(s), n) for _, s in items]
+    texts = [_specific_text(s) for _, s in items]
+    grams = [_grams(t, n) for t in texts]
     gram_templates: dict[tuple, set[str]] = defaultdict(set)
+    gram_texts: dict[tuple, set[str]] = defaultdict(set)
     postings: dict[tuple, list[int]] = defaultdict(list)
-    for i, ((_, s), gs) in enumerate(zip(items, grams)):
+    for i, ((_, s), text, gs) in enumerate(zip(items, texts, grams)):
         for g in gs:
             gram_templates[g].add(s.template)
+            gram_texts[g].add(text)
             postings[g].append(i)
     n_templates = len({s.template for _, s in items})
     common = max(20, int(0.05 * n_templates))
-    boiler = {g for g, ts in gram_templates.items() if len(ts) > common}
+    boiler = {g for g, ts in gram_templates.items() if len(ts) > common and len(gram_texts[g]) > common}
     size = [len(gs - boiler) for gs in grams]
     best, best_pair, above = 0.0, None, 0
     for i, ((split_i, s_i), gs) in enumerate(zip(items, grams)):
@@ -350,10 +355,14 @@ def reply_only_baseline(
     accuracy = sum(sum(v) for v in by_unit.values()) / len(test)
     # A sign test over the independent units (situations in generated data, else pairs): how often coins would
     # give at least as many leaning deceptive. With few eval situations the accuracy swings widely by chance.
-    leaning = sum(1.0 if m > 0.5 else 0.5 if m == 0.5 else 0.0 for m in (sum(v) / len(v) for v in by_unit.values()))
-    n, k = len(by_unit), math.ceil(leaning - 1e-9)
+    # Units that lean neither way are left out, as a sign test leaves out ties.
+    leaning = [m > 0.5 for m in (sum(v) / len(v) for v in by_unit.values()) if m != 0.5]
+    n, k = len(leaning), sum(leaning)
     unit = "situations" if any("situation" in s.meta for s in test) else "pairs"
     p_chance = sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
+    # With n units the sign test's smallest p is 2^-n: at n <= 4 (one or two behaviors' eval situations) it can
+    # never reject chance at 0.05, so the audit is reported and not enforced, as the null-model check is.
+    enforceable = 2.0**-n < alpha
     # strongest first; on a tie a word before the character n-grams inside it ("never" before " nev")
     top = sorted(vocab, key=lambda f: (-abs(llr[f]), -(counts[0][f] + counts[1][f]), f.startswith(CHARS), f))[:10]
     cues = [
@@ -366,15 +375,19 @@ def reply_only_baseline(
         }
         for f in top
     ]
-    ok = accuracy <= max_accuracy or p_chance >= alpha
+    ok = accuracy <= max_accuracy or (enforceable and p_chance >= alpha)
     shown = ", ".join(
         f"'{c['ngram']}'{' in words' if c['inside_words'] else ''} ({c['deceptive']} deceptive/{c['honest']} honest)"
         for c in cues[:5]
     )
     detail = (
         f"a classifier that reads only the replies picks the deceptive one in {accuracy:.0%} of {len(test)} eval "
-        f"pairs (fails above {max_accuracy:.0%} if a sign test over the {n} eval {unit} says it is not chance, "
-        f"p < {alpha}; here p={p_chance:.3f}); strongest cues: {shown}"
+        f"pairs (fails above {max_accuracy:.0%} if a sign test over the {n} eval {unit} that lean one way says it "
+        f"is not chance, p < {alpha}; here p={p_chance:.3f}); strongest cues: {shown}"
+    ) + (
+        ""
+        if enforceable
+        else f"; {n} {unit} are too few for the sign test to reject chance at {alpha}: reported, not enforced"
     )
     data = {
         "accuracy": accuracy,
@@ -383,9 +396,10 @@ def reply_only_baseline(
         "n_train_replies": 2 * len(train),
         "max_accuracy": max_accuracy,
         "p_chance": p_chance,
+        "enforceable": enforceable,
         "top_cues": cues,
     }
-    return AuditResult(name, ok, hard, detail, data)
+    return AuditResult(name, ok, hard and enforceable, detail, data)
 
 
 _QUANTIFIERS = re.compile(

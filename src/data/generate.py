@@ -40,8 +40,12 @@ class GenerateConfig:
 
 
 def assign_splits(situations: list[Situation], cfg: GenerateConfig) -> dict[str, str]:
-    """Situation name -> split. Per behavior, the two polarities are shuffled (seeded) and dealt in turn,
-    so a split asking for n situations gets ceil(n/2) of one polarity and floor(n/2) of the other."""
+    """Situation name -> split, for as many situations as data.split_situations asks for (the rest are left
+    out). Per behavior, the two polarities are shuffled (seeded) and dealt in turn, so a split asking for n
+    situations gets ceil(n/2) of one polarity and floor(n/2) of the other."""
+    for what, given in (("split_situations", cfg.split_situations), ("per_split", cfg.per_split)):
+        if set(given) - set(SPLITS):
+            raise TrainoutError(f"data.{what} names {sorted(set(given) - set(SPLITS))}; the splits are {SPLITS}")
     counts = {s: cfg.split_situations.get(s, 0) for s in SPLITS}
     out = {}
     by_behavior: dict[str, list[Situation]] = {}
@@ -66,9 +70,7 @@ def assign_splits(situations: list[Situation], cfg: GenerateConfig) -> dict[str,
             if not pools[answer]:
                 answer = "no" if answer == "yes" else "yes"
             out[pools[answer].pop()] = split
-        for answer in ("yes", "no"):  # situations beyond the counts: round-robin over the splits
-            for j, name in enumerate(pools[answer]):
-                out[name] = SPLITS[j % len(SPLITS)]
+        # situations beyond the counts are left out: a split gets the number it asks for, and one set to 0 none
     return out
 
 
@@ -147,7 +149,7 @@ def generate(cfg: GenerateConfig) -> dict[str, list[Scenario]]:
     situations = [s for s in SITUATIONS if s.behavior in wanted]
     split_of = assign_splits(situations, cfg)
     splits: dict[str, list[Scenario]] = {s: [] for s in SPLITS}
-    for s in sorted(situations, key=lambda s: s.name):
+    for s in sorted((s for s in situations if s.name in split_of), key=lambda s: s.name):
         split = split_of[s.name]
         if split == "align" and s.behavior in cfg.heldout_behaviors:
             continue

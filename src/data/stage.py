@@ -14,9 +14,9 @@ from src.config import run_dir, to_dict, to_yaml
 from src.data import SPLIT_FILE
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.card import dataset_card
-from src.data.generate import SPLITS, GenerateConfig, generate
+from src.data.generate import GENERATOR_VERSION, SPLITS, GenerateConfig, generate
 from src.data.probe import null_model_check, probe
-from src.io import atomic_write_text, file_hash
+from src.io import atomic_write_text, file_hash, json_sha256
 from src.models import ModelConfig, load_model, load_tokenizer, model_id, reference_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, load_scenarios, write_scenarios
@@ -141,15 +141,25 @@ def generate_dataset(cfg: DictConfig, out: Path) -> dict[str, Path]:
     return paths
 
 
+def data_settings(cfg: DictConfig) -> str:
+    """The hash of what a data run's files follow from besides the user's file: the data settings, the model
+    (its tokenizer audits and its probe fill the card) and the generator's version."""
+    model = model_id(ModelConfig.from_cfg(cfg.model))
+    return json_sha256({"data": to_dict(cfg.data), "model": model, "generator": GENERATOR_VERSION})
+
+
 def run(cfg: DictConfig, out: Path) -> dict[str, Path]:
-    """The data stage into `out`; a finished run is reused. Returns split name -> file."""
+    """The data stage into `out`. A finished run is reused only for the same file and settings (a run that
+    trained on its splits may be reading them); an unfinished one is written again from the start, so a
+    fixed file or setting goes into the folder of the run it failed in. Returns split name -> file."""
     rd = RunDir(out, "data")
     inputs = {"source": cfg.data.path} if cfg.data.get("path") and Path(cfg.data.path).is_file() else None
+    settings = data_settings(cfg)
     if rd.is_complete():
-        rd.refuse_changed_inputs(inputs or {})  # its splits came from the file as it was then
+        rd.refuse_changed_inputs(inputs or {}, settings=settings)  # its splits came from these, as they were
         print(f"data: {out} is complete; reusing it")
         return {k: Path(v["path"]) for k, v in rd.manifest["outputs"].items() if k != "card"}
-    with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs, same_inputs=True) as outcome:
+    with rd.running(to_yaml(cfg), cfg.seed, inputs=inputs, settings_sha256=settings) as outcome:
         with tracked_run(cfg, out, job_type="data", config=to_dict(cfg)) as wb:
             paths = generate_dataset(cfg, out)
             if wb is not None:
@@ -161,4 +171,4 @@ def run(cfg: DictConfig, out: Path) -> dict[str, Path]:
 def cli(cfg: DictConfig) -> None:
     if is_main_process():
         paths = run(cfg, Path(run_dir()))
-        print(f"data: wrote {', '.join(p.name for p in paths.values())} and dataset_card.md to {run_dir()}")
+        print(f"data: {', '.join(p.name for p in paths.values())} and dataset_card.md in {run_dir()}")
