@@ -314,6 +314,8 @@ def test_an_eval_resume_must_share_what_its_rows_follow_from(monkeypatch):
 
     assert settings() == settings("scoring.prefix_cache=false", "scoring.max_batch_rows=4", "tracker=none")
     assert settings() != settings("attack.layout=faux") and settings() != settings("model.dtype=bfloat16")
+    assert settings() != settings("judge.temperature=0") and settings() != settings("judge.n=4")
+    assert settings() == settings("judge.enabled=false") == settings("judge.model=smollm2_135m")
     before = settings()
     monkeypatch.setitem(ATTACKS, "many_shot", dataclasses.replace(ATTACKS["many_shot"], version=99))
     assert settings() != before

@@ -82,7 +82,7 @@ def test_pipeline_end_to_end(pipeline_run):
     paragraphs = report.split("\n\n")
     # First the organism gate: did implant − base move held-out Δ? Then whether base reads the evidence.
     assert paragraphs[2].startswith(("Model organism: implant − base held-out Δ = ", "**No model organism took**"))
-    assert "In distribution (implant split) the same Δ is" in paragraphs[2]
+    assert "In distribution (implant split, scored as written) the same Δ is" in paragraphs[2]
     # A random base model cannot read the evidence: the report says so and gives no verdict.
     assert paragraphs[3].startswith("**No behavior verdict: base does not read the evidence.**")
     assert "## p@0 in distribution (implant split) vs held out (eval split)" in report

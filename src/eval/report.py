@@ -167,9 +167,13 @@ def plot_nll(summaries: list[dict], path: Path) -> Path:
 
 def basis(n_train_seeds: int, n_templates: int, n_scenarios: int | None = None, n_draws: int = 1) -> str:
     """What a number rests on: '3 training seeds, 8 templates, 24 scenarios, 2 shot draws'."""
-    parts = [f"{n_train_seeds} training seed{'s' if n_train_seeds != 1 else ''}", f"{n_templates} templates"]
+
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'s' if n != 1 else ''}"
+
+    parts = [count(n_train_seeds, "training seed"), count(n_templates, "template")]
     if n_scenarios is not None:
-        parts.append(f"{n_scenarios} scenarios")
+        parts.append(count(n_scenarios, "scenario"))
     if n_draws > 1:
         parts.append(f"{n_draws} shot draws")
     return ", ".join(parts)
@@ -181,10 +185,11 @@ def organism_sentence(o: Organism) -> str:
     inside = (
         ""
         if o.in_distribution is None
-        else f" In distribution (implant split) the same Δ is {show(o.in_distribution, True)} nats."
+        else f" In distribution (implant split, scored as written) the same Δ is {show(o.in_distribution, True)} nats."
     )
     if o.took is None:
-        return f"Model organism not checked: no base checkpoint beside {o.implant} in these rows."
+        measured = "" if o.delta["value"] is None else f" ({pair} held-out Δ = {show(o.delta, True)} nats)"
+        return f"**Model organism not checked**{measured}: {o.unchecked}, so no removed/suppressed verdict."
     if o.took:
         on = basis(o.n_train_seeds, o.n_templates, o.n_scenarios)
         return f"Model organism: {pair} held-out Δ = {show(o.delta, True)} nats ({on}): took." + inside
@@ -331,7 +336,7 @@ def write_report(
     if reference:
         lines += [reference, ""]
     gates = [o.took for o in (judged.organisms if judged else []) if o.behavior == "all"]
-    none_took = bool(gates) and not any(t is not False for t in gates)  # several runs: each verdict has its own
+    none_took = bool(gates) and not any(gates)  # not taken or not checked; several runs: each verdict has its own
     if judged is not None and not none_took and not reference.startswith("**No behavior verdict"):
         lines += verdict_lines(judged, unit, n_boot)
     elif judged is not None and none_took:
@@ -429,36 +434,42 @@ def scored_arms(judged: Judgement) -> list[str]:
     return [a for a in REFERENCE_ARMS if any(a in v.E_by_arm for v in judged.verdicts)]
 
 
-def by_strength_lines(judged: Judgement, unit: str) -> list[str]:
-    """E against each reference arm, and R, at every strength scored (all behaviors), as a table."""
+def by_strength_lines(judged: Judgement, unit: str, with_r: bool = True) -> list[str]:
+    """E against each reference arm, and R, at every strength scored (all behaviors), as a table. `with_r`
+    False leaves R out: without an organism it is a share of a lift nothing showed was implanted."""
     scored = scored_arms(judged)
     overall = [v for v in judged.verdicts if v.behavior == "all" and v.by_strength]
     if not overall:
         return []
     lines = [
-        f"| checkpoint | {unit} | " + "".join(f"Δ_attack − Δ_{a}, nats | " for a in scored) + "E reads | R |",
-        "|---|---|" + "---|" * len(scored) + "---|---|",
+        f"| checkpoint | {unit} | "
+        + "".join(f"Δ_attack − Δ_{a}, nats | " for a in scored)
+        + "E reads |"
+        + (" R |" if with_r else ""),
+        "|---|---|" + "---|" * len(scored) + "---|" + ("---|" if with_r else ""),
     ]
     for v in overall:
         for e in v.by_strength:
             by_arm = e.get("E_by_arm", {})
             cells = "".join(f"{show(by_arm[a], True) if a in by_arm else '—'} | " for a in scored)
-            lines.append(f"| {v.checkpoint} | {e['strength']} | {cells}{e.get('E_arm') or '—'} | {show(e['R'])} |")
+            r = f" {show(e['R'])} |" if with_r else ""
+            lines.append(f"| {v.checkpoint} | {e['strength']} | {cells}{e.get('E_arm') or '—'} |{r}")
     return lines
 
 
 def contrast_lines(judged: Judgement, unit: str) -> list[str]:
     """Without an organism there is no verdict, but whether the attack moves a checkpoint beyond its reference
     arm is still measured: the same contrasts, shown for reading, with no claim about removal."""
-    table = by_strength_lines(judged, unit)
+    table = by_strength_lines(judged, unit, with_r=False)
     if not table:
         return []
     return [
-        "## Attack contrasts (no verdict: no model organism)",
+        "## Attack contrasts (no verdict: no model organism shown)",
         "",
         "E = Δ_attack − Δ_ref at each strength, paired over the same scenarios and shot draws (95% CI). With no "
         "organism this says whether the attack's content moves the checkpoint beyond a prompt of the same length, "
-        "not whether a behavior was removed or suppressed; R is not defined without an implant lift.",
+        "not whether a behavior was removed or suppressed; R (the share of an implant's lift brought back) is not "
+        "shown, since no implant lift was shown.",
         "",
         *table,
         "",
@@ -473,7 +484,10 @@ def in_distribution_lines(table: list[dict]) -> list[str]:
         "## p@0 in distribution (implant split) vs held out (eval split)",
         "",
         "Strength 0, twins left out, 95% CIs resample templates, then scenarios, with training seeds weighted in. "
-        "The implant trained on the implant split's templates; the eval split's templates no training step saw.",
+        "The implant trained on the implant split's templates; the eval split's templates no training step saw. "
+        "The implant split is scored as written; the eval split in the attack's strength-0 layout, which can differ "
+        "(many-shot and persona put a neutral system message first and fold the scenario's own into its first "
+        "user turn), so the two columns differ in layout as well as in templates.",
         "",
         "| checkpoint | p@0 in distribution | p@0 held out |",
         "|---|---|---|",

@@ -92,11 +92,20 @@ def check_attack(cfg: DictConfig) -> None:
 
 def eval_settings(cfg: DictConfig) -> str:
     """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack
-    (with its family's rendering version), the model settings, how data is read, the seed. A resume must share
-    it, or its new rows would join rows of another configuration under the same keys."""
+    (with its family's rendering version), the model settings, how data is read, the seed, and how replies are
+    sampled for the judge. A resume must share it, or its new rows would join rows of another configuration under
+    the same keys. Turning the judge on later, or adding an LLM judge (`judge.model`), is a resume: the sampled
+    replies are kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
     attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
-    settings = {"attack": attack, "model": model, "data_format": str(cfg.data.format), "seed": cfg.seed}
+    sampling = {k: v for k, v in to_dict(cfg.judge).items() if k not in ("enabled", "model")}
+    settings = {
+        "attack": attack,
+        "model": model,
+        "data_format": str(cfg.data.format),
+        "seed": cfg.seed,
+        "judge_sampling": sampling,
+    }
     return json_sha256(settings)
 
 
