@@ -108,6 +108,13 @@ class ManyShotLayout(Choice):
     faux = "faux"  # all demonstrations in one user turn as "User:/Assistant:" text (Anil et al. 2024)
 
 
+class TrackerMode(Choice):
+    auto = "auto"  # online when logged in (WANDB_API_KEY or `wandb login`), else offline
+    online = "online"
+    offline = "offline"
+    disabled = "disabled"
+
+
 class Stage(Choice):
     implant = "implant"  # train the behavior in: the deceptive reply is preferred
     align = "align"  # train it out: the honest reply is preferred
@@ -209,7 +216,7 @@ class FinetuneConfig(AttackConfig):
 @dataclass
 class TrackerConfig:
     name: str = "wandb"  # wandb | none
-    mode: str = "auto"  # auto = online when logged in, else offline; WANDB_MODE overrides
+    mode: TrackerMode = TrackerMode.auto  # auto = online when logged in, else offline; WANDB_MODE overrides
     project: str = "trainout"
     entity: Optional[str] = None
 
@@ -279,7 +286,7 @@ class EvalApp(DataApp):
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
-    attacked: Optional[List[str]] = None  # checkpoint labels scored at strengths > 0; the rest at 0 only
+    attacked: Optional[List[str]] = None  # checkpoint labels (align: and its align@N) scored at strengths > 0
     bootstrap: int = 1000
 
 

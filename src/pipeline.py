@@ -90,6 +90,9 @@ def stage_config(cfg: DictConfig, stage: str, parent: str) -> DictConfig:
     return OmegaConf.merge(out, override)
 
 
+PER_STAGE = ("method", "peft", "train", "seed")  # what pipeline.<stage> may set: the stage's own training
+
+
 def check_stages(cfg: DictConfig) -> None:
     """Each stage's config composes (a typo in `pipeline.align...` fails now, not after the implant trained),
     trains on a split that nothing reads for a verdict or a tuning choice, and every evaluated checkpoint is
@@ -98,6 +101,12 @@ def check_stages(cfg: DictConfig) -> None:
     for stage in stages:
         if not isinstance(cfg.pipeline.get(stage, {}), (DictConfig, dict)):
             raise TrainoutError(f"pipeline.{stage} must be a mapping of overrides, e.g. {{method: {{beta: 0.5}}}}")
+        ignored = sorted(set(cfg.pipeline.get(stage) or {}) - set(PER_STAGE))
+        if ignored:  # a stage only trains: an attack or judge setting here would be accepted and do nothing
+            raise TrainoutError(
+                f"pipeline.{stage} sets {ignored}, which a training stage does not read; per stage: "
+                f"{', '.join(PER_STAGE)}. Set the others for the whole run (e.g. attack.strengths=...)"
+            )
         for group in ("method", "peft"):
             value = (cfg.pipeline.get(stage) or {}).get(group)
             if value is not None and not isinstance(value, DictConfig):
@@ -128,20 +137,52 @@ def data_splits(cfg: DictConfig, out: Path) -> tuple[DictConfig, Path]:
     return cfg, out / "data"
 
 
+LOGGING_ONLY = ("tracker", "tags")  # how a run is logged, not what it computes
+
+
+def settings_of(cfg: DictConfig) -> dict:
+    """What a pipeline's report follows from: its whole resolved config but how it is logged."""
+    return {k: v for k, v in to_dict(cfg).items() if k not in LOGGING_ONLY}
+
+
+def refuse_other_settings(rd: RunDir, settings: dict) -> None:
+    """A finished pipeline is reused only for the config it ran with: another one (an edited experiment file,
+    another override into the same folder) would get the old report back. Names what differs."""
+    if rd.manifest.get("settings_sha256") in (None, json_sha256(settings)):
+        return
+    before = OmegaConf.to_container(OmegaConf.load(rd.file("config.yaml")), resolve=False)
+    changed = _differences({k: v for k, v in before.items() if k not in LOGGING_ONLY}, settings)
+    raise TrainoutError(
+        f"{rd.path} is a finished pipeline run of another config (differs in {', '.join(changed[:6]) or 'its hash'}"
+        f"{', ...' if len(changed) > 6 else ''}); its report answers that one. Run into a new folder "
+        "(hydra.run.dir=... or name=...) or remove this one"
+    )
+
+
+def _differences(a, b, at: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested configs."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _differences(a.get(k), b.get(k), f"{at}{k}.")]
+    return [] if a == b else [at.rstrip(".")]
+
+
 def tuning_rows(cfg: DictConfig, out: Path) -> Path:
     """Where a sweep job's tuning rows go: `eval/<pipeline.tuning_split>/elicitation.jsonl`."""
     return out / "eval" / str(cfg.pipeline.tuning_split) / "elicitation.jsonl"
 
 
 def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
-    """The whole pipeline into `out`; `tuning` (a sweep job): also score the last evaluated checkpoint on the
-    tuning split for `objective`. A finished run is reused (a sweep job without tuning rows adds them)."""
+    """The whole pipeline into `out`; `tuning` (a sweep job): also score the last stage's checkpoint on the
+    tuning split for `objective`. A finished run is reused for the same config (a sweep job without tuning rows
+    adds them)."""
     start = time.time()
     rd = RunDir(out, "pipeline")
     check_tuning_split(cfg.pipeline.tuning_split)
     source = {"data": cfg.data.path} if cfg.data.path and Path(cfg.data.path).is_file() else {}
+    settings = settings_of(cfg)
     if rd.is_complete() and not (tuning and not tuning_rows(cfg, out).exists()):
         rd.refuse_changed_inputs(source)  # its report came from the file as it was then
+        refuse_other_settings(rd, settings)  # and from this config
         print(f"pipeline: {out} is complete; report in {out / 'report.md'}")
         return out / "report.md"
     if cfg.data.path and not Path(cfg.data.path).exists() and not is_hub_id(cfg.data.path):
@@ -152,7 +193,7 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
     check_verdict(cfg)  # and on a k* the run will not score
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()  # and on a scoring backend this machine cannot run
-    with rd.running(to_yaml(cfg), cfg.seed, inputs=source) as outcome:
+    with rd.running(to_yaml(cfg), cfg.seed, inputs=source, settings_sha256=json_sha256(settings)) as outcome:
         cfg, data = data_splits(cfg, out)
         check_shot_pools(cfg, *eval_data(cfg, data))  # a user file's shots split may be small: say so before training
         checkpoints = {"base": "base"}
@@ -164,8 +205,11 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
             with locked(where):
                 parent = str(run_train(stage_cfg, where, generated_data=data))
             gc.collect()  # release the trainer's tensors before the next stage loads a model
-            if where.parent != out and not (out / stage).exists():
-                (out / stage).symlink_to(where.resolve(), target_is_directory=True)
+            link = out / stage
+            if where.parent != out and not (link.exists() and link.resolve() == where.resolve()):
+                if link.is_symlink():  # to a stage-cache folder since removed, or to another stage's key
+                    link.unlink()
+                link.symlink_to(where.resolve(), target_is_directory=True)
             checkpoints[stage] = parent
             if stage == str(cfg.pipeline.stages[-1]) and cfg.pipeline.trajectory:
                 checkpoints[stage] = _trajectory(where) + [parent]
@@ -173,7 +217,9 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
         finals = [w if isinstance(w, str) else w[-1] for w in wanted]  # no trajectory: k=0 on the implant split
         implant = stage_config(cfg, "implant", "base") if "implant" in map(str, cfg.pipeline.stages) else None
         in_distribution = InDistribution(str(implant.train.split or "implant"), finals) if implant else None
-        tuned = Tuning(str(cfg.pipeline.tuning_split), finals[-1]) if tuning else None
+        # the sweep's objective reads the last stage's model, whatever order pipeline.evaluate lists them in
+        last = checkpoints[str(cfg.pipeline.stages[-1])]
+        tuned = Tuning(str(cfg.pipeline.tuning_split), last if isinstance(last, str) else last[-1]) if tuning else None
         eval_cfg = OmegaConf.merge(
             cfg, {"checkpoints": [c for w in wanted for c in ([w] if isinstance(w, str) else w)]}
         )
@@ -193,7 +239,7 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
 
 
 def objective(cfg: DictConfig, out: Path) -> float:
-    """What a sweeper minimises: p at the largest strength of the last evaluated checkpoint (all behaviors) on
+    """What a sweeper minimises: p at the largest strength of the last stage's checkpoint (all behaviors) on
     the tuning split (`pipeline.tuning_split`, val), plus `pipeline.capability_penalty` x the rise in
     benign-reply NLL per token that alignment cost. Read from the tuning rows only, never from the eval rows
     or eval/summary.json: a hyperparameter chosen by it has not seen the split the verdicts read."""

@@ -30,7 +30,7 @@ def wandb_mode(tracker: Any) -> str | None:
         return None
     if os.environ.get("WANDB_MODE"):
         return "offline" if os.environ["WANDB_MODE"] == "dryrun" else os.environ["WANDB_MODE"]  # W&B's old name
-    mode = tracker.get("mode", "auto")
+    mode = str(tracker.get("mode", "auto"))
     if mode == "auto":
         return "online" if _logged_in() else "offline"
     return mode

@@ -4,6 +4,7 @@ arm and the shot pool: tests/test_many_shot.py."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def test_control_has_the_attack_length(family, tokenizer, data):
     for (arm, k, seed, sid), tokens in n.items():
         if arm == ATTACK_ARM:
             other = n[(CONTROL_ARM, k, seed, sid)]
-            assert abs(other - tokens) <= 0.25 * tokens, (family, k, seed, sid, tokens, other)
+            assert abs(other - tokens) <= 0.03 * tokens, (family, k, seed, sid, tokens, other)
 
 
 def test_attack_material_never_contains_a_reply(data):
@@ -266,6 +267,22 @@ def test_a_reference_checkpoint_is_scored_at_zero_only_and_subset_limits_the_att
     assert {r.key.scenario_id for r in reqs if r.key.strength == 0} == {s.id for s in ev}
 
 
+def test_attacked_align_names_its_intermediate_checkpoints_too(tmp_path):
+    """experiment=steps_trajectory scores align@2, align@4 and align: `attacked: [align]` attacks all three."""
+    from omegaconf import OmegaConf
+
+    from src.eval.elicit import is_attacked
+    from src.models import CHECKPOINT_INFO
+
+    for step in (2, 4):  # Trainer checkpoint folders inside a stage run whose checkpoints are labelled align
+        (tmp_path / "align" / f"checkpoint-{step}").mkdir(parents=True)
+    (tmp_path / "align" / CHECKPOINT_INFO).write_text(json.dumps({"label": "align"}))
+    cfg = OmegaConf.create({"attacked": ["align"]})
+    assert [is_attacked(cfg, str(tmp_path / "align" / f"checkpoint-{s}")) for s in (2, 4)] == [True, True]
+    assert is_attacked(cfg, str(tmp_path / "align")) and not is_attacked(cfg, "base")
+    assert is_attacked(OmegaConf.create({"attacked": None}), "base")
+
+
 def test_twins_are_trained_on_only_when_asked_with_the_self_serving_reply_preferred(data):
     from src.train.stage import training_rows
 
@@ -285,13 +302,18 @@ def test_an_attack_schedule_that_cannot_be_drawn_fails_before_any_work():
     from src.config import CONF_DIR
     from src.eval.stage import check_attack
 
-    for override, says in [
-        ("attack.strengths=[0,-1]", "strengths are counts"),
-        ("attack.seeds=0", "at least one draw"),
-        ("attack.subset=0", "at least one scenario"),
+    for family, override, says in [
+        ("many_shot", "attack.strengths=[0,-1]", "strengths are counts"),
+        ("many_shot", "attack.seeds=0", "at least one draw"),
+        ("many_shot", "attack.subset=0", "at least one scenario"),
+        ("many_shot", "attack.strengths=[1,4]", "has no 0"),
+        ("persona", "attack.strengths=[0,40]", "strength 40 needs 40 items but the pool for 'persona' has 32"),
+        ("pressure", "attack.strengths=[0,25]", "exceeds the ladder's 24 rungs"),
+        ("prefill", "attack.strengths=[0,300]", "exceeds the .* words of its lead-in pool"),
+        ("none", "attack.strengths=[0,4]", "strength 0 only"),
     ]:
         with initialize_config_dir(CONF_DIR, version_base="1.3"):
-            cfg = compose("eval", overrides=["attack=many_shot", override])
+            cfg = compose("eval", overrides=[f"attack={family}", override])
         with pytest.raises(TrainoutError, match=says):
             check_attack(cfg)
 

@@ -172,14 +172,21 @@ def test_training_loss_reaches_the_wandb_offline_run(pipeline_run):
     assert losses and all(isinstance(x, float) for x in losses)
 
 
-def test_rerun_of_a_finished_pipeline_does_nothing(pipeline_run, capsys):
+def test_rerun_of_a_finished_pipeline_does_nothing_and_another_config_is_refused(pipeline_run, capsys):
+    """The same command (or one that only logs differently) gets the finished report; another config into the
+    same folder, e.g. after editing an experiment file, is refused with what differs, not given the old report."""
+    from src import TrainoutError
     from src.pipeline import run as run_pipeline
 
     before = (pipeline_run / "manifest.json").read_bytes()
-    cfg = compose("pipeline", *TINY, f"pipeline.stage_cache={pipeline_run.parent}/stages")
-    assert run_pipeline(cfg, pipeline_run) == pipeline_run / "report.md"
-    assert "is complete" in capsys.readouterr().out
+    same = [*TINY, f"pipeline.stage_cache={pipeline_run.parent}/stages"]
+    for logged in ([], ["tracker=none", "tags=[other]"]):
+        assert run_pipeline(compose("pipeline", *same, *logged), pipeline_run) == pipeline_run / "report.md"
+        assert "is complete" in capsys.readouterr().out
     assert (pipeline_run / "manifest.json").read_bytes() == before
+    other = compose("pipeline", *same, "attack.strengths=[0,1]", "verdict.recovery=0.4")
+    with pytest.raises(TrainoutError, match=r"another config \(differs in attack\.strengths, verdict\.recovery\)"):
+        run_pipeline(other, pipeline_run)
 
 
 def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
@@ -475,6 +482,8 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
         ("train.split=eval", "the implant stage would train on the eval split, which the verdicts read"),
         ("++pipeline.align.train.split=val", "the align stage would train on the val split"),
         ("pipeline.stages=[align]", r"pipeline.evaluate names \['implant'\], not base or a stage"),
+        ("++pipeline.align.attack.strengths=[0,2]", r"pipeline.align sets \['attack'\], which a training stage"),
+        ("attack=persona attack.strengths=[0,40]", "the pool for 'persona' has 32"),
     ],
 )
 def test_a_stage_config_error_stops_the_pipeline_before_any_training(tmp_path, override, message):
@@ -482,7 +491,7 @@ def test_a_stage_config_error_stops_the_pipeline_before_any_training(tmp_path, o
     from src.pipeline import run as run_pipeline
 
     with pytest.raises(TrainoutError, match=message):
-        run_pipeline(compose("pipeline", "model=tiny_random", "tracker=none", override), tmp_path)
+        run_pipeline(compose("pipeline", "model=tiny_random", "tracker=none", *override.split()), tmp_path)
     assert not (tmp_path / "manifest.json").exists()
 
 

@@ -114,6 +114,13 @@ def plan(
     return requests
 
 
+def is_attacked(cfg: Any, checkpoint: str) -> bool:
+    """Whether `attacked` (labels; null = all) names the checkpoint: `align` also names align@2, align@4, ...,
+    the intermediate checkpoints of a trajectory run (experiment=steps_trajectory)."""
+    label = checkpoint_label(checkpoint)
+    return cfg.get("attacked") is None or label in cfg.attacked or label.split("@")[0] in cfg.attacked
+
+
 def spread(scenarios: list[Scenario], n: int, seed: int) -> list[Scenario]:
     """n non-twin scenarios, spread: one per template before any template gets a second, the templates taken
     in turn from each behavior (each behavior's order shuffled with `seed`). The same data and seed give the
@@ -198,8 +205,7 @@ def elicit(
     # chosen with the data's seed: runs that differ only in the training seed attack the same scenarios
     subset = None if n is None else {s.id for s in spread(scenarios, n, cfg.data.seed)}
     for checkpoint in checkpoints:
-        attacked = cfg.get("attacked") is None or checkpoint_label(checkpoint) in cfg.attacked
-        planned = plan(checkpoint, scenarios, shots, cfg.attack, attacked, subset, length)
+        planned = plan(checkpoint, scenarios, shots, cfg.attack, is_attacked(cfg, checkpoint), subset, length)
         todo = [r for r in planned if r.key not in done]
         _keep_prompts(out_dir, tokenizer, todo)
         if not todo:

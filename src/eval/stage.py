@@ -79,11 +79,24 @@ class Tuning:
 
 
 def check_attack(cfg: DictConfig) -> None:
-    """An attack's schedule, before any work: a negative strength would draw from the end of the pool
-    (`draw(pool, -1)` is all but one), and no draws would drop every strength above 0."""
+    """An attack's schedule, before any work (the pipeline calls this before it trains): a negative strength
+    would draw from the end of the pool (`draw(pool, -1)` is all but one), no draws would drop every strength
+    above 0, a schedule without 0 has no baseline (p(0), R's, and the twins that check the evidence are scored
+    there), and a strength past a family's own material (persona paragraphs, pressure rungs, prefill words)
+    would fail only when scoring reached it. The shots' pools are checked once they are read (check_shot_pools)."""
     a = cfg.attack
     if any(k < 0 for k in a.strengths):
         raise TrainoutError(f"attack.strengths={list(a.strengths)}: strengths are counts, 0 or more")
+    if 0 not in a.strengths:
+        raise TrainoutError(
+            f"attack.strengths={list(a.strengths)} has no 0: p(0) (R's baseline) and the twins' evidence check are "
+            "scored there; add 0"
+        )
+    family = get_attack(a.name)
+    if max(a.strengths) > 0 and not isinstance(family, ModelAttack) and a.name != "many_shot":
+        probe = Scenario("check", "check", "check", [{"role": "user", "content": "?"}], "Yes.", "No.")
+        for arm in family.arms:
+            family.prompt(probe, max(a.strengths), 0, arm, [], a)  # raises past the family's material
     if a.seeds < 1:
         raise TrainoutError(f"attack.seeds={a.seeds}: at least one draw per strength")
     if a.subset is not None and a.subset < 1:

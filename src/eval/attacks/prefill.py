@@ -8,7 +8,9 @@ is:"), so every strength ends by leading into the reply and a longer lead-in onl
 front. The thoughts are generic: they never contain either reply.
 
 Control: the same construction from neutral thoughts about reading and answering the message, with
-the same number of words, so the two differ in content and not in length.
+the same number of words, so the two differ in content and not in length. Both bridges end in "my answer
+is:", so up to 3 words the two lead-ins are the same text and E is 0 there by construction; the default
+schedule's k = 2 is that check, and the attack's content starts at k = 4.
 
 Layout: the neutral system message and the folded scenario, as in many-shot at strength 0, then the
 lead-in. Every strength and variant of one scenario shares everything before the lead-in, so all of
