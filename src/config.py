@@ -100,7 +100,7 @@ class DataFormat(Choice):
 
 class ScoringBackend(Choice):
     hf = "hf"  # src.lm.scoring: transformers, the packed prefix tree (CPU and GPU)
-    vllm = "vllm"  # src.lm.vllm_scoring: vLLM with automatic prefix caching (CUDA, optional dependency)
+    vllm = "vllm"  # src.lm.vllm_scoring: vLLM prompt log-probs in large batches (CUDA, optional dependency)
 
 
 class ManyShotLayout(Choice):

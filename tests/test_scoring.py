@@ -199,3 +199,54 @@ def test_a_tokenizer_that_strips_around_its_added_tokens_is_tokenized_whole(toke
     note = stripping.convert_tokens_to_ids("<|note|>")
     cut = token_ids(stripping, "plain ") + [note] + token_ids(stripping, "\n text")
     assert token_ids(stripping, "plain <|note|>\n text") != cut  # what joining the pieces would have given
+
+
+def test_a_sliding_window_model_is_scored_on_the_plain_path_and_matches_it(tokenizer):
+    """Packed rows carry their own 4D mask, which transformers applies as given: past a sliding window (Mistral,
+    Gemma-2/3) they would see tokens the model never attends to. Such a model takes the plain path, and its
+    scores are the plain path's."""
+    from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+
+    from src.lm.scoring import sliding_window
+
+    shape = dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2)
+    shape.update(num_attention_heads=4, num_key_value_heads=2, attn_implementation="sdpa")
+    torch.manual_seed(0)
+    windowed = MistralForCausalLM(MistralConfig(sliding_window=16, **shape)).eval()
+    assert sliding_window(windowed.config) and not sliding_window(LlamaConfig(**shape))
+    assert not sliding_window(MistralConfig(sliding_window=None, **shape))
+    reqs = _requests(12)
+    cached = {r.key: s for r, s in Scorer(windowed, tokenizer, prefix_cache=True).score(reqs)}
+    plain = {r.key: s for r, s in Scorer(windowed, tokenizer, prefix_cache=False).score(reqs)}
+    assert cached == plain
+    full = LlamaForCausalLM(LlamaConfig(**shape)).eval()
+    assert Scorer(full, tokenizer)._packs and not Scorer(windowed, tokenizer)._packs
+
+
+def test_p_is_0_or_1_for_replies_hundreds_of_nats_apart():
+    from src.lm.scoring import Score, sigmoid
+
+    assert Score(10, -800.0, -50.0, 200, 5).p_behavior == 0.0
+    assert Score(10, -50.0, -800.0, 5, 200).p_behavior == 1.0
+    assert sigmoid(0.0) == 0.5 and abs(sigmoid(-2.0) + sigmoid(2.0) - 1.0) < 1e-15
+
+
+def test_a_base_model_without_a_chat_template_is_scored_after_its_bos_token(tiny, tokenizer):
+    """Text is tokenized without special tokens (a chat template writes its own), so a tokenizer that puts BOS
+    first by default (Llama, Mistral, Gemma) gets it from the plain rendering; one that does not (SmolLM2) not."""
+    from src.lm.render import render_context
+
+    model, _ = tiny
+    base = copy.deepcopy(tokenizer)
+    base.chat_template = None
+    req = _requests(1)[0]
+    assert not render(base, req.prompt.messages).startswith(base.bos_token)  # SmolLM2 adds none by default
+    base.add_bos_token = True
+    assert base("a")["input_ids"][0] == base.bos_token_id
+    for text in (render(base, req.prompt.messages), render_context(base, list(req.prompt.context))):
+        assert text.startswith(base.bos_token + "System:")
+    assert encode(base, req).context_ids[0] == base.bos_token_id
+    reqs = _requests(10)
+    cached = {r.key: s for r, s in Scorer(model, base, prefix_cache=True).score(reqs)}
+    plain = {r.key: s for r, s in Scorer(model, base, prefix_cache=False).score(reqs)}
+    assert all(abs(cached[k].logp_deceptive - plain[k].logp_deceptive) < 1e-4 for k in cached)

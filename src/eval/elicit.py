@@ -21,7 +21,15 @@ from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render, token_counter
 from src.lm.scoring import Request, Scorer, context_limit
 from src.lm.vllm_scoring import VLLMScorer
-from src.models import CheckpointLoader, ModelConfig, checkpoint_info, checkpoint_step, load_tokenizer, merged_folder
+from src.models import (
+    CheckpointLoader,
+    ModelConfig,
+    checkpoint_info,
+    checkpoint_step,
+    load_tokenizer,
+    merged_folder,
+    torch_dtype,
+)
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -217,7 +225,9 @@ def elicit(
                 continue
             if str(cfg.scoring.backend) == "vllm":
                 model = None
-                scorer = VLLMScorer(merged_folder(mc, weights, out_dir / "merged"), tokenizer, mc.max_context)
+                folder = merged_folder(mc, weights, out_dir / "merged")
+                dtype = str(torch_dtype(mc)).removeprefix("torch.")  # what the HF scorer would load it in
+                scorer = VLLMScorer(folder, tokenizer, mc.max_context, dtype=dtype)
             else:
                 # A model attack trains copies in between: nothing is held through that.
                 model = models.load(weights, hold=not isinstance(get_attack(cfg.attack.name), ModelAttack))

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from src.lm.scoring import Prompt, Request, Score, Scorer
+from src.lm.scoring import Prompt, Request, Score, Scorer, sigmoid
 
 # The smallest evidence sensitivity that counts as reading the scenario: a 10% change in the odds.
 READS_EVIDENCE_NATS = 0.1
@@ -114,9 +114,7 @@ def measurement(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> list[dic
                 if by_template
                 else None,
             }
-            m["p_of_mean_delta"] = (
-                None if m["delta"]["mean"] is None else float(1 / (1 + math.exp(-m["delta"]["mean"])))
-            )
+            m["p_of_mean_delta"] = None if m["delta"]["mean"] is None else sigmoid(m["delta"]["mean"])
             lo, hi = m["evidence_sensitivity"]["ci"]
             # One-sided, and by a margin: reading the evidence means favouring whichever reply it supports by
             # at least READS_EVIDENCE_NATS. A random model shifts by hundredths of a nat, consistently enough

@@ -30,10 +30,21 @@ def _template(tokenizer, messages: list[dict], generation_prompt: bool = False) 
         ) from None
 
 
+def bos_text(tokenizer) -> str:
+    """The BOS token as text where the tokenizer puts one before every text by default (Llama, Mistral, Gemma:
+    their base models were trained with it and read worse without it), else "". Text is tokenized without
+    special tokens here, so a rendering without a chat template adds it itself; a chat template writes its own."""
+    bos, bos_id = getattr(tokenizer, "bos_token", None), getattr(tokenizer, "bos_token_id", None)
+    if not bos or bos_id is None:
+        return ""
+    ids = tokenizer("a", add_special_tokens=True)["input_ids"]
+    return bos if ids and ids[0] == bos_id else ""
+
+
 def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None = None) -> str:
     """The prompt (reply=None) or prompt + reply; `prefill` opens the assistant's turn."""
     if tokenizer.chat_template is None:
-        text = plain(messages) + (" " + prefill if prefill else "")
+        text = bos_text(tokenizer) + plain(messages) + (" " + prefill if prefill else "")
         return text if reply is None else text + " " + reply
     if reply is None:
         return _template(tokenizer, messages, generation_prompt=True) + prefill
@@ -44,7 +55,7 @@ def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None
 def render_context(tokenizer, messages: list[dict]) -> str:
     """A conversation so far, with no turn opened after it: the shared part that a cache can keep."""
     if tokenizer.chat_template is None:
-        return plain(messages, generation_prompt=False)
+        return bos_text(tokenizer) + plain(messages, generation_prompt=False)
     return _template(tokenizer, messages)
 
 

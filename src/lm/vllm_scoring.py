@@ -1,10 +1,13 @@
 """`scoring.backend=vllm`: the same paired log-probs as src.lm.scoring.Scorer, from vLLM's prompt log-probs.
 
-vLLM's automatic prefix caching does what the packed prefix tree does in the HF scorer: requests that
-share demonstrations share their KV blocks. Each request becomes two sequences (prompt + deceptive reply,
-prompt + honest reply), generated for one token with `prompt_logprobs=0`, which returns the log-prob of
-every prompt token as written; the reply's sum is read off the reply's positions. vLLM is an optional
-dependency for CUDA machines, imported only here.
+Each request becomes two sequences (prompt + deceptive reply, prompt + honest reply), generated for one
+token with `prompt_logprobs=0`, which returns the log-prob of every prompt token as written; the reply's sum
+is read off the reply's positions. Unlike the HF scorer's packed prefix tree, this does not share the
+demonstrations' work between requests: vLLM's V1 engine skips reading its prefix cache for any request
+that asks for prompt log-probs (`SamplingParams.skip_reading_prefix_cache`), so every sequence is encoded in
+full, in vLLM's large batches. The weights load in the dtype the HF scorer would use (model.dtype), so the
+two backends read the same numbers up to kernel rounding. vLLM is an optional dependency for CUDA machines,
+imported only here.
 
 Not run in this project's checks: vLLM is not on the lent GPU image and its wheel is larger than what can
 be carried there. `tests/test_scoring.py` checks only that choosing it without CUDA or without vLLM fails
@@ -39,6 +42,7 @@ class VLLMScorer:
     folder: str
     tokenizer: Any
     max_tokens: int | None = None  # the engine's max_model_len (None: the model's own context)
+    dtype: str = "auto"  # torch dtype name; the eval stage passes the HF scorer's (src.models.torch_dtype)
     gpu_memory_utilization: float = 0.85
     skipped: list = field(default_factory=list)
 
@@ -49,8 +53,7 @@ class VLLMScorer:
         self.llm = LLM(
             model=self.folder,
             tokenizer=self.folder,
-            dtype="auto",
-            enable_prefix_caching=True,
+            dtype=self.dtype,
             gpu_memory_utilization=self.gpu_memory_utilization,
             max_model_len=self.max_tokens,
         )
