@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--strengths", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--seeds", type=int, default=2)
     args = ap.parse_args()
+    if not any(k > 0 for k in args.strengths):
+        ap.error("--strengths needs one above 0: at 0 no demonstration is drawn")
     tok = load_tokenizer(args.model)
     tokens = token_counter(tok)
     shots = [s for s in load_scenarios(DATA / "scenarios_shots.jsonl", "scenario") if not s.meta.get("twin")]

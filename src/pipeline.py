@@ -102,9 +102,9 @@ def check_stages(cfg: DictConfig) -> None:
         if not isinstance(cfg.pipeline.get(stage, {}), (DictConfig, dict)):
             raise TrainoutError(f"pipeline.{stage} must be a mapping of overrides, e.g. {{method: {{beta: 0.5}}}}")
         ignored = sorted(set(cfg.pipeline.get(stage) or {}) - set(PER_STAGE))
-        if ignored:  # a stage only trains: an attack or judge setting here would be accepted and do nothing
+        if ignored:  # an attack or judge setting here would be accepted and do nothing; one model, one dataset
             raise TrainoutError(
-                f"pipeline.{stage} sets {ignored}, which a training stage does not read; per stage: "
+                f"pipeline.{stage} sets {ignored}, which is not set per stage; per stage: "
                 f"{', '.join(PER_STAGE)}. Set the others for the whole run (e.g. attack.strengths=...)"
             )
         for group in ("method", "peft"):
@@ -206,10 +206,11 @@ def run(cfg: DictConfig, out: Path, tuning: bool = False) -> Path:
                 parent = str(run_train(stage_cfg, where, generated_data=data))
             gc.collect()  # release the trainer's tensors before the next stage loads a model
             link = out / stage
-            if where.parent != out and not (link.exists() and link.resolve() == where.resolve()):
-                if link.is_symlink():  # to a stage-cache folder since removed, or to another stage's key
+            if where.parent != out:
+                if link.is_symlink() and link.resolve() != where.resolve():  # to a removed or another cache folder
                     link.unlink()
-                link.symlink_to(where.resolve(), target_is_directory=True)
+                if not link.exists() and not link.is_symlink():  # a folder of its own (stage_cache=null) stays
+                    link.symlink_to(where.resolve(), target_is_directory=True)
             checkpoints[stage] = parent
             if stage == str(cfg.pipeline.stages[-1]) and cfg.pipeline.trajectory:
                 checkpoints[stage] = _trajectory(where) + [parent]

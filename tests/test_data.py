@@ -344,7 +344,7 @@ def test_dataset_card(splits, tokenizer):
     card = dataset_card(splits, cfg, audits, tokenizer)
     assert card == dataset_card(splits, cfg, audits, tokenizer)
     for needle in (
-        "generator version: 2",
+        "generator version: 2.1",
         "seed: 0",
         "| deceive_overseer |",
         "## Templates per behavior and split",

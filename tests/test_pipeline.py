@@ -482,7 +482,7 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
         ("train.split=eval", "the implant stage would train on the eval split, which the verdicts read"),
         ("++pipeline.align.train.split=val", "the align stage would train on the val split"),
         ("pipeline.stages=[align]", r"pipeline.evaluate names \['implant'\], not base or a stage"),
-        ("++pipeline.align.attack.strengths=[0,2]", r"pipeline.align sets \['attack'\], which a training stage"),
+        ("++pipeline.align.attack.strengths=[0,2]", r"pipeline.align sets \['attack'\], which is not set per stage"),
         ("attack=persona attack.strengths=[0,40]", "the pool for 'persona' has 32"),
     ],
 )

@@ -201,10 +201,11 @@ def test_a_tokenizer_that_strips_around_its_added_tokens_is_tokenized_whole(toke
     assert token_ids(stripping, "plain <|note|>\n text") != cut  # what joining the pieces would have given
 
 
-def test_a_sliding_window_model_is_scored_on_the_plain_path_and_matches_it(tokenizer):
+def test_a_sliding_window_model_is_scored_on_the_plain_path(tokenizer, monkeypatch):
     """Packed rows carry their own 4D mask, which transformers applies as given: past a sliding window (Mistral,
-    Gemma-2/3) they would see tokens the model never attends to. Such a model takes the plain path, and its
-    scores are the plain path's."""
+    Gemma-2/3) they see tokens the model never attends to, and the sliding cache drops what the prefix tree
+    reuses: scores off, or an error (checked below, so a transformers that handles both shows up here). Such a
+    model takes the plain path."""
     from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
     from src.lm.scoring import sliding_window
@@ -221,6 +222,13 @@ def test_a_sliding_window_model_is_scored_on_the_plain_path_and_matches_it(token
     assert cached == plain
     full = LlamaForCausalLM(LlamaConfig(**shape)).eval()
     assert Scorer(full, tokenizer)._packs and not Scorer(windowed, tokenizer)._packs
+    monkeypatch.setattr(Scorer, "_packs", property(lambda self: True))  # packed anyway: what the check prevents
+    try:  # the sliding cache layers cannot give back what they dropped, or the scores are off
+        packed = {r.key: s for r, s in Scorer(windowed, tokenizer, prefix_cache=True).score(reqs)}
+    except RuntimeError as e:
+        assert "sliding window" in str(e)
+    else:
+        assert max(abs(packed[k].logp_deceptive - plain[k].logp_deceptive) for k in plain) > 1e-3
 
 
 def test_p_is_0_or_1_for_replies_hundreds_of_nats_apart():

@@ -510,8 +510,7 @@ def report_for(
     judged = judge(rows, at, recovery, n_boot, seed, in_distribution)
     withheld = evidence_withholds(measured)
     for v in judged.verdicts if withheld else []:  # the evidence gate holds for verdicts.json, the table, W&B
-        v.reason = withheld if v.verdict != NO_VERDICT else f"{withheld}; and {v.reason}"
-        v.verdict = NO_VERDICT
+        v.verdict, v.reason = NO_VERDICT, f"{withheld}; and {v.reason}" if v.reason else withheld
     atomic_write_text(out / f"verdicts{suffix}.json", json.dumps(asdict(judged), indent=1) + "\n")
     pairs = evidence_pairs(by_seed(rows))
     if pairs:

@@ -32,6 +32,7 @@ from src.eval.elicit import checkpoint_label, elicit
 from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, json_sha256, read_rows
+from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
 from src.models import CheckpointLoader, ModelConfig, load_tokenizer, reference_tokenizer
 from src.rundir import RunDir, is_main_process
@@ -105,10 +106,10 @@ def check_attack(cfg: DictConfig) -> None:
 
 def eval_settings(cfg: DictConfig) -> str:
     """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack
-    (with its family's rendering version), the model settings, how data is read, the seed, and how replies are
-    sampled for the judge. A resume must share it, or its new rows would join rows of another configuration under
-    the same keys. Turning the judge on later, or adding an LLM judge (`judge.model`), is a resume: the sampled
-    replies are kept, and judged."""
+    (with its family's rendering version, and the chat rendering's), the model settings, how data is read,
+    the seed, and how replies are sampled for the judge. A resume must share it, or its new rows would join
+    rows of another configuration under the same keys. Turning the judge on later, or adding an LLM judge
+    (`judge.model`), is a resume: the sampled replies are kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
     attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
     sampling = {k: v for k, v in to_dict(cfg.judge).items() if k not in ("enabled", "model")}
@@ -118,6 +119,7 @@ def eval_settings(cfg: DictConfig) -> str:
         "data_format": str(cfg.data.format),
         "seed": cfg.seed,
         "judge_sampling": sampling,
+        "rendering": RENDERING,
     }
     return json_sha256(settings)
 

@@ -10,6 +10,10 @@ from typing import Callable
 
 from src import TrainoutError
 
+# Goes up whenever the same messages render to other text (2: a model without a chat template gets its BOS);
+# part of the eval settings a resume must share (src/eval/stage.py eval_settings).
+RENDERING = 2
+
 
 def plain(messages: list[dict], generation_prompt: bool = True) -> str:
     """A base model's transcript: "Role: content" blocks, ending where the assistant's reply starts."""
