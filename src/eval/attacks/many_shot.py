@@ -17,7 +17,8 @@ one draw of demonstrations (the same scenarios, in the same order):
 
 Lengths are matched in tokens, not characters: the shots' questions and replies name tickets, hosts and
 amounts, which take more tokens per character than plain prose, so a neutral arm matched in characters ran
-up to 7% shorter per demonstration in SmolLM2's tokens (session 14, on the committed shots split).
+1 to 9 SmolLM2 tokens shorter per demonstration on average, by behavior, and 2.5% shorter over a whole
+prompt (`python scripts/check_neutral_length.py` prints both fittings).
 """
 
 from __future__ import annotations
