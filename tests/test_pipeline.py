@@ -299,6 +299,7 @@ def test_attack_defaults_live_in_one_place_per_family():
     assert finetune.fine_tune == "src.train.stage.fine_tune"
 
 
+@pytest.mark.slow  # the fast suite's time; test_beta_sweep_multirun_then_compare runs a multirun too (slow)
 def test_multirun_resolves_the_default_sweep_dir(tmp_path):
     # The sweeper reads hydra.sweep.dir before any job exists, so it may not use ${hydra:...} resolvers.
     small = ["data.behaviors=[sandbagging]", "data.probe=false", "data.scenarios_per_template=1"]
