@@ -162,17 +162,19 @@ def _chat_template_text(name: str) -> str:
 
 
 @functools.cache
-def _read_tokenizer(folder: Path, trust_remote_code: bool):
+def _read_tokenizer(folder: Path, trust_remote_code: bool, allow_download: bool):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    return AutoTokenizer.from_pretrained(
+        folder, trust_remote_code=trust_remote_code, local_files_only=not allow_download
+    )
 
 
 def load_tokenizer(mc: ModelConfig | str):
     """The model's tokenizer with its chat template and a pad token: a copy of one's own (callers set its
     padding side), read from disk once per process (a pipeline asks 13 times; a copy is cheaper than a read)."""
     mc = mc if isinstance(mc, ModelConfig) else ModelConfig.from_cfg(mc)
-    tok = copy.deepcopy(_read_tokenizer(base_folder(mc), mc.trust_remote_code))
+    tok = copy.deepcopy(_read_tokenizer(base_folder(mc), mc.trust_remote_code, mc.allow_download))
     if mc.chat_template:
         tok.chat_template = _chat_template_text(mc.chat_template)
     if tok.pad_token is None:
@@ -250,6 +252,7 @@ def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | No
             dtype=torch_dtype(mc),
             trust_remote_code=mc.trust_remote_code,
             use_safetensors=None if mc.allow_pickle else True,
+            local_files_only=not mc.allow_download,  # remote code that names another repo is a download too
         )
     else:
         model = _load_checkpoint(mc, Path(checkpoint), reuse)
@@ -312,10 +315,17 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
         raise TrainoutError(
             f"checkpoint '{path}' was trained from base model '{info['base_model']}', but model= is '{base_id}'"
         )
+    _check_parent(path, info)
     if (path / "config.json").exists() and not (
         path / "adapter_config.json"
     ).exists():  # full weights (peft=none, merged)
-        return AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(mc), use_safetensors=True)
+        return AutoModelForCausalLM.from_pretrained(
+            path,
+            dtype=torch_dtype(mc),
+            trust_remote_code=mc.trust_remote_code,
+            use_safetensors=None if mc.allow_pickle else True,
+            local_files_only=not mc.allow_download,
+        )
     if not (path / "adapter_config.json").exists():
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json")
     if reuse is not None and _merges_into(str(path), str(reuse[0])):
@@ -323,6 +333,22 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
     else:
         model = load_model(mc, info.get("parent", "base"), device="cpu")
     return PeftModel.from_pretrained(model, path).merge_and_unload()
+
+
+def _check_parent(path: Path, info: dict) -> None:
+    """An adapter is a difference from its parent's weights: on a parent retrained or changed in place since, it
+    loads without complaint and scores another model. The parent's hash at training time must still hold."""
+    parent, recorded = info.get("parent", "base"), info.get("parent_sha256")
+    if parent == "base" or not recorded or not Path(parent).exists():
+        return
+    from src.io import file_hash
+
+    if file_hash(parent) != recorded:
+        raise TrainoutError(
+            f"checkpoint '{path}' was trained on '{parent}' with sha256 {recorded[:12]}, which now hashes to "
+            f"{file_hash(parent)[:12]}: the parent was retrained or changed since. Retrain the checkpoint, or "
+            "restore its parent"
+        )
 
 
 def merged_name(checkpoint: str) -> str:

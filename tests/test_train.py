@@ -315,6 +315,22 @@ def test_chain_recorded_with_hashes(chain, data):
     assert _differs(load_model("tiny_random", str(align)), load_model("tiny_random", str(implant)))
 
 
+def test_an_adapter_on_a_parent_changed_since_it_trained_is_refused(chain, tmp_path):
+    """An adapter is a difference from its parent: on a retrained parent it would load and score another model."""
+    root, implant, align = chain
+    for stage in ("implant", "align"):
+        shutil.copytree(root / stage, tmp_path / stage)
+    parent = tmp_path / implant.relative_to(root)
+    info_file = tmp_path / "align" / CHECKPOINT_INFO
+    info_file.write_text(info_file.read_text().replace(json.dumps(str(implant)), json.dumps(str(parent))))
+    child = tmp_path / align.relative_to(root)
+    load_model("tiny_random", str(child))  # the same parent's bytes elsewhere: loads
+    weights = parent / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")  # one byte of the parent changed in place
+    with pytest.raises(TrainoutError, match="the parent was retrained or changed since"):
+        load_model("tiny_random", str(child))
+
+
 def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(chain, data, tmp_path, capsys):
     root, implant, _ = chain
     assert train(root / "implant", data, "implant", "method=dpo", "tracker=none") == implant  # tracker: not a setting
