@@ -6,8 +6,8 @@ is read off the reply's positions. Unlike the HF scorer's packed prefix tree, th
 demonstrations' work between requests: vLLM's V1 engine skips reading its prefix cache for any request
 that asks for prompt log-probs (`SamplingParams.skip_reading_prefix_cache`), so every sequence is encoded in
 full, in vLLM's large batches. The weights load in the dtype the HF scorer would use (model.dtype), so the
-two backends read the same numbers up to kernel rounding. vLLM is an optional dependency for CUDA machines,
-imported only here.
+two backends should read the same numbers up to kernel rounding (not measured: see below). vLLM is an
+optional dependency for CUDA machines, imported only here.
 
 Not run in this project's checks: vLLM is not on the lent GPU image and its wheel is larger than what can
 be carried there. `tests/test_scoring.py` checks only that choosing it without CUDA or without vLLM fails
