@@ -25,7 +25,7 @@ from src import TrainoutError
 from src.config import CONF_DIR, group_option, one_line_errors, run_dir, to_dict, to_yaml
 from src.data import split_file
 from src.data.stage import run as run_data
-from src.eval.compare import EVAL_SPLIT, check_tuning_split, tuning_objective
+from src.eval.compare import EVAL_SPLIT, check_tuning_split, differing_config, tuning_objective
 from src.eval.stage import InDistribution, Tuning, check_attack, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
 from src.io import file_hash, json_sha256
@@ -151,19 +151,12 @@ def refuse_other_settings(rd: RunDir, settings: dict) -> None:
     if rd.manifest.get("settings_sha256") in (None, json_sha256(settings)):
         return
     before = OmegaConf.to_container(OmegaConf.load(rd.file("config.yaml")), resolve=False)
-    changed = _differences({k: v for k, v in before.items() if k not in LOGGING_ONLY}, settings)
+    changed = differing_config([before, settings])
     raise TrainoutError(
         f"{rd.path} is a finished pipeline run of another config (differs in {', '.join(changed[:6]) or 'its hash'}"
         f"{', ...' if len(changed) > 6 else ''}); its report answers that one. Run into a new folder "
         "(hydra.run.dir=... or name=...) or remove this one"
     )
-
-
-def _differences(a, b, at: str = "") -> list[str]:
-    """Dotted keys whose values differ between two nested configs."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in _differences(a.get(k), b.get(k), f"{at}{k}.")]
-    return [] if a == b else [at.rstrip(".")]
 
 
 def tuning_rows(cfg: DictConfig, out: Path) -> Path:

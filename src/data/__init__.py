@@ -4,11 +4,11 @@ The stage that generates them is src/data/stage.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from src import TrainoutError
+from src.rundir import RunDir
 from src.scenarios import Scenario, load_scenarios
 
 SPLIT_FILE = "scenarios_{}.jsonl"
@@ -19,7 +19,7 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
     if data_cfg.path:
         p = Path(data_cfg.path)
         if p.is_dir():
-            status = _run_status(p)
+            status = RunDir(p, "data").manifest.get("status")
             if status not in (None, "complete"):  # the committed data/ has no manifest: it is not a run
                 raise TrainoutError(
                     f"data.path '{p}' is a data run that did not finish (status {status}): its splits may be "
@@ -33,12 +33,6 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
     if generated is None:
         raise TrainoutError("no data: set data.path, or run the data stage first")
     return generated / SPLIT_FILE.format(split)
-
-
-def _run_status(folder: Path) -> str | None:
-    """A run folder's manifest status; None for a folder that is not a run's."""
-    manifest = folder / "manifest.json"
-    return json.loads(manifest.read_text()).get("status") if manifest.exists() else None
 
 
 def load_split(data_cfg: Any, split: str, generated: Path | None) -> list[Scenario]:

@@ -145,7 +145,7 @@ def _training_seeds(flat: dict) -> set | None:
         if checkpoint == "base":
             continue
         run = _training_run(checkpoint, "manifest.json")
-        recorded = json.loads((run / "manifest.json").read_text()).get("seed") if run else None
+        recorded = RunDir(run, "train").manifest.get("seed") if run else None
         if recorded is None:
             return None
         seeds.add(recorded)
@@ -167,9 +167,7 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     diff_keys = [k for k in differing_config(configs) if k not in SEED_KEYS]
     seeds = []
     for run, flat in zip(runs, flats):
-        manifest = run / "manifest.json"
-        recorded = json.loads(manifest.read_text()).get("seed") if manifest.exists() else None
-        seeds.append(flat.get("seed", recorded))
+        seeds.append(flat.get("seed", RunDir(run, "eval").manifest.get("seed")))
     trained = [_training_seeds(f) for f in flats]
     own = all(t in ({s}, set()) for t, s in zip(trained, seeds))  # set(): base only
     # A run's training seed is the one its checkpoints record where they record one: eval runs of one

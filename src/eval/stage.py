@@ -94,7 +94,7 @@ def check_attack(cfg: DictConfig) -> None:
             "scored there; add 0"
         )
     family = get_attack(a.name)
-    if max(a.strengths) > 0 and not isinstance(family, ModelAttack) and a.name != "many_shot":
+    if max(a.strengths) > 0 and not family.draws_shots:
         probe = Scenario("check", "check", "check", [{"role": "user", "content": "?"}], "Yes.", "No.")
         for arm in family.arms:
             family.prompt(probe, max(a.strengths), 0, arm, [], a)  # raises past the family's material
@@ -211,7 +211,7 @@ def check_shot_pools(cfg: DictConfig, scenarios: list[Scenario], shots: list[Sce
     if isinstance(attack, ModelAttack):
         pools = {f"the fold {'+'.join(f)}": attack.pool(shots, f, cross) for f in attack.folds(behaviors, cfg.attack)}
         kind, where, fewer = "examples", "other folds' behaviors" if cross else "its own behaviors", "attack.folds, "
-    elif cfg.attack.name == "many_shot":  # the one prompt attack that draws from the shots
+    elif attack.draws_shots:  # a prompt attack's demonstrations, per behavior
         pools = {f"'{b}'": shot_pool(next(s for s in scenarios if s.behavior == b), shots, cross) for b in behaviors}
         kind, where, fewer = "demonstrations", "other behaviors" if cross else "the same behavior", ""
     else:

@@ -32,6 +32,7 @@ class Finetune:
     unit = "fine-tuning examples"
     arms = (ATTACK_ARM, CONTROL_ARM)  # control: the benign fine-tune
     version = 1
+    draws_shots = True
 
     def prompt(
         self, scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg: Any, length=len

@@ -192,4 +192,6 @@ def _note_exchange(question: str, reply: str, sid: str, length: Callable[[str], 
 
 
 # version 2: the neutral arm fitted in tokens (version 1: in characters, one wording at a time)
-ATTACK = PromptAttack("many_shot", "shots", prompt, arms=(ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM), version=2)
+ATTACK = PromptAttack(
+    "many_shot", "shots", prompt, arms=(ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM), version=2, draws_shots=True
+)
