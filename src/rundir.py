@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ from typing import Any, Iterator
 from src import TrainoutError
 from src.io import atomic_write_text, file_hash
 
+LOCK = ".running.lock"  # held by the process writing a run directory (`RunDir.exclusive`)
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
 
 
@@ -93,17 +95,43 @@ class RunDir:
         """The stage's lifecycle: start (a rerun is recorded as a resume), then complete with what the
         body put in the yielded Outcome, or fail with the error and re-raise it. `same_inputs`: a stage that
         adds to what an earlier run left (rows, trainer checkpoints) refuses to resume on other inputs."""
-        if self.writer:
-            self.start(config_yaml, seed, inputs, parent, same_inputs, **extra)
-        outcome = Outcome()
-        try:
-            yield outcome
-        except BaseException as e:
+        with self.exclusive() if self.writer else contextlib.nullcontext():
             if self.writer:
-                self.fail(e)
-            raise
-        if self.writer:
-            self.complete(outcome.outputs, **outcome.fields)
+                self.start(config_yaml, seed, inputs, parent, same_inputs, **extra)
+            outcome = Outcome()
+            try:
+                yield outcome
+            except BaseException as e:
+                if self.writer:
+                    self.fail(e)
+                raise
+            if self.writer:
+                self.complete(outcome.outputs, **outcome.fields)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One writing process per run directory. The same command started twice (a second terminal, a requeued
+        job whose first attempt still runs) would interleave result rows and overwrite the manifest; the second
+        stops at once instead. The OS drops the lock when its process dies, so a killed run still resumes."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / LOCK, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                raise TrainoutError(
+                    f"{self.path}: {holder} is running this {self.stage} stage now; wait for it to finish, "
+                    "or run into another folder (hydra.run.dir=...)"
+                ) from None
+            f.seek(0)
+            f.truncate()
+            f.write(f"pid {os.getpid()} on {platform.node()} (since {now()})")
+            f.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     # --- files
     def file(self, name: str) -> Path:

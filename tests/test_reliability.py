@@ -200,6 +200,34 @@ def test_a_resume_keeps_the_config_it_replaces(tmp_path):
     assert (tmp_path / "config.yaml").read_text() == "seed: 1\n" and resumes[1]["previous_command"]
 
 
+def test_a_second_writer_of_a_run_dir_stops_and_a_dead_ones_lock_is_free(tmp_path):
+    holder = subprocess.Popen(  # another process in the middle of this run: it holds the run dir
+        [sys.executable, "-c", HOLD_RUN_DIR, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(TrainoutError, match=rf"pid {holder.pid} on .* is running this eval stage now"):
+            with RunDir(tmp_path, "eval", writer=True).running("seed: 0\n", 0):
+                pass
+        assert RunDir(tmp_path, "eval").manifest["status"] == "running"  # the refused one wrote nothing
+    finally:
+        holder.send_signal(signal.SIGKILL)  # killed mid-run: the OS drops its lock
+        holder.wait()
+    with RunDir(tmp_path, "eval", writer=True).running("seed: 0\n", 0):
+        pass
+    manifest = RunDir(tmp_path, "eval").manifest
+    assert manifest["status"] == "complete" and manifest["resumes"][0]["previous_status"] == "running"
+
+
+HOLD_RUN_DIR = """
+import sys, time
+from src.rundir import RunDir
+with RunDir(sys.argv[1], "eval", writer=True).running("seed: 0\\n", 0):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
 @pytest.mark.slow
 def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     ref = tmp_path / "ref"
