@@ -27,6 +27,7 @@ warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprec
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CHECKPOINT_INFO = "trainout_checkpoint.json"  # written by src.train next to its adapters
+DTYPES = ("auto", "float32", "bfloat16", "float16")  # auto = bf16 on a GPU that supports it, else fp32
 
 
 @dataclass
@@ -51,6 +52,10 @@ class ModelConfig:
             cfg = yaml.safe_load((Path(__file__).parent.parent / "conf" / "model" / f"{cfg}.yaml").read_text())
         d = dict(cfg)
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:  # before any work, not as a getattr traceback at the first model load
+            raise TrainoutError(f"model.dtype={self.dtype} is not one of: {', '.join(DTYPES)}")
 
 
 def cache_dir() -> Path:
@@ -135,7 +140,7 @@ def base_folder(mc: ModelConfig) -> str:
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(
+        folder = snapshot_download(
             name,
             local_files_only=not mc.allow_download,
             allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.py"],
@@ -150,6 +155,12 @@ def base_folder(mc: ModelConfig) -> str:
             else str(e).splitlines()[0]
         )
         raise TrainoutError(f"model '{name}' could not be loaded: {hint}") from None
+    if not any(Path(folder).glob("*.safetensors")):  # a cache that holds only the config (`hf download` cut short)
+        raise TrainoutError(
+            f"model '{name}': its copy in the Hugging Face cache ({folder}) has no *.safetensors weights; "
+            f"download them where there is network (`hf download {name}`)"
+        )
+    return folder
 
 
 def _chat_template_text(name: str) -> str:

@@ -34,6 +34,24 @@ def test_hub_id_offline_says_what_to_do():
         base_folder(ModelConfig(kind="hf", name_or_path="some-org/some-model-that-is-not-cached"))
 
 
+def test_hub_cache_without_weights_says_what_to_do(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    repo = tmp_path / "models--some-org--half-downloaded"  # `hf download` cut short after the config
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "snapshots" / ("0" * 40)).mkdir(parents=True)
+    (repo / "snapshots" / ("0" * 40) / "config.json").write_text("{}")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(TrainoutError, match=r"has no \*\.safetensors weights; .*hf download some-org/half-downloaded"):
+        base_folder(ModelConfig(kind="hf", name_or_path="some-org/half-downloaded"))
+
+
+def test_a_mistyped_dtype_is_one_clear_line():
+    with pytest.raises(TrainoutError, match="model.dtype=bfloat61 is not one of: auto, float32, bfloat16, float16"):
+        ModelConfig.from_cfg({"kind": "tiny_random", "dtype": "bfloat61"})
+
+
 def test_pipeline_with_bad_model_fails_fast_without_traceback(tmp_path):
     p = subprocess.run(
         [
