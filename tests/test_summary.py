@@ -71,6 +71,14 @@ def test_power_law_fit_recovers_parameters():
     assert f["r2"] > 0.999
 
 
+def test_a_rising_nll_is_fitted_as_the_line_whatever_the_number_of_strengths():
+    ks = [0, 1, 2, 4, 8, 16, 32]
+    rising = np.array([np.nan] + [3.0 * k**0.3 for k in ks[1:]])  # the attack pushes the model away
+    for strengths in (ks, ks[:4]):  # 6 strengths >= 1 (the bounded form is tried), and 3
+        f = fit_power_law(strengths, rising[: len(strengths)])
+        assert f["form"] == "loglog" and f["alpha"] == pytest.approx(-0.3) and f["r2"] == pytest.approx(1.0)
+
+
 def test_summary_reports_k50_with_an_interval():
     r = rows(lambda t, k: min(0.05 + 0.1 * k, 0.95), noise=0.02)
     s = next(x for x in summarize(r, n_boot=300) if x["behavior"] == "all")

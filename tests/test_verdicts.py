@@ -390,6 +390,48 @@ def test_an_arm_missing_a_seed_gets_the_interval_of_its_own_seeds():
     assert np.diff(ci_beside)[0] == pytest.approx(np.diff(ci_alone)[0], rel=0.25) and ci_beside[0] < -3
 
 
+def test_a_replicate_that_drew_no_template_of_an_arm_is_no_value_with_seeds_too():
+    # Arm y was scored on 2 of 16 templates only (the rest were too long for the context): a replicate that
+    # drew neither has no value for y, with three training seeds as with one, and never reads as 0.
+    import numpy as np
+
+    from src.eval.summary import Paired
+
+    def scored(arm, templates, tseed):
+        return [
+            {**synthetic_row(arm, f"t{t}", f"t{t}-0", 0, False, 0, 3.0 + 0.01 * t + 0.1 * tseed, "b"), "train_seed": s}
+            for t in templates
+            for s in [tseed]
+        ]
+
+    for seeds in ([0], [0, 1, 2]):
+        arms = {"x": [r for s in seeds for r in scored("x", range(16), s)]}
+        arms["y"] = [r for s in seeds for r in scored("y", range(2), s)]
+        reps = Paired.of(arms, 1000, 0).get("delta", "y")[1]
+        assert np.isnan(reps).sum() > 50 and np.nanmin(reps) > 2.5
+
+
+def test_prompts_skipped_in_one_arm_are_left_out_of_its_contrasts():
+    # At k*=16 the attack's prompts of the templates with a low Δ were too long for the context; the neutral
+    # arm, a little shorter, kept them. The attack does nothing, so comparing what is left would fake an E.
+    def with_arms(checkpoint, level, skip=False):
+        out = []
+        for r in rows(checkpoint, flat(level), templates=16):
+            offset = random.Random(int(r["template"][1:])).gauss(0, 0.5)
+            if r["control"]:
+                r["arm"] = "neutral"
+            if skip and r["strength"] == 16 and not r["control"] and offset < 0:
+                continue
+            out.append(r)
+        return out
+
+    data = with_arms("base", -2.0) + with_arms("implant", 1.0) + with_arms("align", -2.0, skip=True)
+    v = _overall(judge(data, n_boot=300))
+    assert v.verdict == NOT_REELICITED and abs(v.E["value"]) < 0.15 and v.E["ci"][0] < 0 < v.E["ci"][1], v
+    kept = {r["template"] for r in data if r["checkpoint"] == "align" and r["strength"] == 16 and not r["control"]}
+    assert v.n_templates == len(kept) < 16
+
+
 def test_seeds_that_disagree_get_the_t_interval_over_seeds():
     import numpy as np
     from scipy.stats import t as student

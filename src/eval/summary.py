@@ -173,12 +173,14 @@ def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | Non
             present = ~np.isnan(values)  # [n, K]: the seeds each strength was scored with
             pt[name] = np.nanmean(values, axis=0)
             r = reps[name].reshape(n_boot, n, K)
+            drew_none = np.isnan(r).all(axis=1)  # [B, K]: a replicate that drew no template this column has
             r = np.where(np.isnan(r), np.nanmean(r, axis=1, keepdims=True), r)  # a present seed that drew none
             boot[name] = np.full((n_boot, K), np.nan)
             for pattern in {tuple(c) for c in present.T} - {(False,) * n}:  # no seed has it: stays NaN
                 cols = [k for k in range(K) if tuple(present[:, k]) == pattern]
                 w = seed_weights(np.array(pattern), g, len(joint.templates))  # [B, n]
                 boot[name][:, cols] = np.einsum("bn,bnk->bk", w, np.nan_to_num(r[:, :, cols]))
+            boot[name][drew_none] = np.nan  # no value, as with one seed: not a 0 that `percentile_ci` would read
     return Resampled(ks, joint.templates, seeds, pt, boot)
 
 
@@ -186,7 +188,7 @@ def crossing(strengths: list[int], p: np.ndarray, threshold: float) -> float | N
     """Smallest strength at which the curve reaches the threshold, interpolated in log k (linear from 0 to 1)."""
     for i, (k, y) in enumerate(zip(strengths, p)):
         if not np.isnan(y) and y >= threshold:
-            if i == 0:
+            if i == 0 or np.isnan(p[i - 1]):  # nothing below it to interpolate from
                 return float(k)
             k0, y0 = strengths[i - 1], p[i - 1]
             f = (threshold - y0) / (y - y0) if y != y0 else 1.0
@@ -196,8 +198,10 @@ def crossing(strengths: list[int], p: np.ndarray, threshold: float) -> float | N
     return None
 
 
-def fit_power_law(strengths: list[int], nll: np.ndarray) -> dict:
-    """NLL(k) = C k^-alpha + K for k >= 1 (Anil et al. 2024); falls back to the log-log line (K=0)."""
+def fit_power_law(strengths: list[int], nll: np.ndarray, form: str | None = None) -> dict:
+    """NLL(k) = C k^-alpha + K for k >= 1 (Anil et al. 2024), or the log-log line (K=0) where that fits at least
+    as well (a rising NLL: alpha < 0, which the bounded form cannot reach) or there are under 4 strengths.
+    `form` forces one ("loglog" or "power+const"): a bootstrap reads every replicate in its point estimate's."""
     from scipy.optimize import curve_fit
 
     k = np.array([s for s in strengths if s >= 1], dtype=float)
@@ -214,7 +218,7 @@ def fit_power_law(strengths: list[int], nll: np.ndarray) -> dict:
     slope, icpt = np.polyfit(np.log(k), np.log(np.maximum(y, 1e-9)), 1)
     line = {"C": float(math.exp(icpt)), "alpha": float(-slope), "K": 0.0, "form": "loglog"}
     line["r2"] = r2(line["C"] * k ** -line["alpha"])
-    if len(k) < 4:
+    if len(k) < 4 or form == "loglog":
         return line
     try:
         with warnings.catch_warnings():
@@ -228,8 +232,11 @@ def fit_power_law(strengths: list[int], nll: np.ndarray) -> dict:
                 maxfev=5000,
             )
     except (RuntimeError, ValueError):
+        return line if form is None else {**line, "alpha": None}
+    fit = {"C": float(C), "alpha": float(a), "K": float(K), "r2": r2(C * k**-a + K), "form": "power+const"}
+    if form is None and line["r2"] is not None and (fit["r2"] is None or fit["r2"] < line["r2"]):
         return line
-    return {"C": float(C), "alpha": float(a), "K": float(K), "r2": r2(C * k**-a + K), "form": "power+const"}
+    return fit
 
 
 def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
@@ -251,7 +258,9 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
     reached = [x for x in boot_k50 if x is not None]
     fit = fit_power_law(ks, pt["nll"])
     alphas = (
-        [fit_power_law(ks, b)["alpha"] for b in boot["nll"][: min(200, n_boot)]] if fit["alpha"] is not None else []
+        [fit_power_law(ks, b, fit["form"])["alpha"] for b in boot["nll"][: min(200, n_boot)]]
+        if fit["alpha"] is not None
+        else []
     )
     alphas = np.array([a for a in alphas if a is not None], dtype=float)
     templates = {}
@@ -502,7 +511,7 @@ def organism(
         return Organism(implant, base, behavior, _est(None, None), n_t, n_s, None, n_train_seeds=n_n, unchecked=why)
 
     def diff(rs: list[dict]) -> dict | None:
-        a, b = at0(rs, base), at0(rs, implant)
+        a, b = matched([at0(rs, base), at0(rs, implant)], _scenario)
         if not a or not b:
             return None
         pair = Paired.of({"base": a, "implant": b}, n_boot, seed)
@@ -522,40 +531,80 @@ def organism(
 REFERENCE_ARMS = (NEUTRAL_ARM, CONTROL_ARM)  # what E contrasts the attack with, preferred first
 
 
+def matched(groups: list[list[dict]], key) -> list[list[dict]]:
+    """Each group of rows restricted to the cells (`key`) that every group has. A prompt too long for the
+    context is skipped in one arm and perhaps not in the other (the arms differ by a few tokens); a contrast
+    over the rest would compare different scenarios, and a skip that tracks Δ would fake an effect."""
+    common = set.intersection(*({key(r) for r in g} for g in groups))
+    return [[r for r in g if key(r) in common] for g in groups]
+
+
+def _cell(r: dict) -> tuple:  # one prompt of an arm at one strength: scenario, shot draw, training seed
+    return (r.get(TRAIN_SEED), r["scenario_id"], r["seed"])
+
+
+def _scenario(r: dict) -> str:
+    return r["scenario_id"]
+
+
 def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) -> dict:
     """E(k) against each reference arm and R(k) at every strength > 0 of one checkpoint, and R's denominator,
-    all from one paired draw. E itself reads the first reference arm scored at k (neutral, else control)."""
+    all from one paired draw. E itself reads the first reference arm scored at k (neutral, else control).
+    Each contrast reads only the prompts both of its sides scored (`matched`): E the attack's and the reference
+    arm's (scenario, shot draw) cells at k, R the scenarios scored at k, at k=0 and by the implant at k=0.
+    `attack_rows[k]` holds the attack's rows the verdict's contrasts at k read, for counting what they rest on."""
     attacked = attacked_scenarios(treated)
     if attacked:  # every arm, k=0 included, reads the attacked scenarios
         treated = [r for r in treated if r["scenario_id"] in attacked]
         implant = [r for r in implant if r["scenario_id"] in attacked]
     main = [r for r in treated if arm_of(r) == ATTACK_ARM]
     ks = sorted({r["strength"] for r in main})
-    arms: dict = {}
-    for k in ks:
-        for arm in (ATTACK_ARM, *REFERENCE_ARMS):
-            arms[(arm, k)] = [r for r in treated if arm_of(r) == arm and r["strength"] == k]
-    arms["implant0"] = [r for r in implant if arm_of(r) == ATTACK_ARM and r["strength"] == 0]
+    at = {
+        (arm, k): [r for r in treated if arm_of(r) == arm and r["strength"] == k]
+        for arm in (ATTACK_ARM, *REFERENCE_ARMS)
+        for k in ks
+    }
+    at0 = at[(ATTACK_ARM, 0)] if 0 in ks else []
+    implant0 = [r for r in implant if arm_of(r) == ATTACK_ARM and r["strength"] == 0]
+    arms: dict = {"p0": at0, "implant0": implant0}
+    for k in (k for k in ks if k > 0):
+        for arm in REFERENCE_ARMS:
+            arms[("E", arm, k, ATTACK_ARM)], arms[("E", arm, k, arm)] = matched(
+                [at[(ATTACK_ARM, k)], at[(arm, k)]], _cell
+            )
+        if at0 and implant0:  # R: k and k=0 on one checkpoint (a training seed each), then the implant's scenarios
+            attack_k, p0 = matched([at[(ATTACK_ARM, k)], at0], lambda r: (r.get(TRAIN_SEED), r["scenario_id"]))
+            arms[("R", k, ATTACK_ARM)], arms[("R", k, "p0")], arms[("R", k, "implant0")] = matched(
+                [attack_k, p0, implant0], _scenario
+            )
     pair = Paired.of(arms, n_boot, seed)
     lift, lift_ok = _est(None, None), False
-    if (ATTACK_ARM, 0) in pair and "implant0" in pair:
-        (p0, r0), (pi, ri) = pair.get("p", (ATTACK_ARM, 0)), pair.get("p", "implant0")
+    if "p0" in pair and "implant0" in pair:
+        (p0, r0), (pi, ri) = pair.get("p", "p0"), pair.get("p", "implant0")
         lift = _est(pi - p0, ri - r0, pair.units)
         lift_ok = _above(lift)  # the implant's lift over this checkpoint at k=0 is measurably above 0
-    by_strength = {}
+    by_strength, attack_rows = {}, {}
     for k in (k for k in ks if k > 0):
         rec = _est(None, None)
         by_arm = {}
         for arm in REFERENCE_ARMS:
-            if (arm, k) in pair:
-                (da, ra), (dr, rr) = pair.get("delta", (ATTACK_ARM, k)), pair.get("delta", (arm, k))
+            if ("E", arm, k, arm) in pair:
+                (da, ra), (dr, rr) = (
+                    pair.get("delta", ("E", arm, k, ATTACK_ARM)),
+                    pair.get("delta", ("E", arm, k, arm)),
+                )
                 by_arm[arm] = _est(da - dr, ra - rr, pair.units)
         e_arm = next((arm for arm in REFERENCE_ARMS if arm in by_arm), None)
-        if lift_ok and pi - p0 > 0:
-            pa, rpa = pair.get("p", (ATTACK_ARM, k))
-            den = ri - r0
-            with np.errstate(divide="ignore", invalid="ignore"):  # a replicate with no lift has no R
-                rec = _est((pa - p0) / (pi - p0), np.where(den > 0, (rpa - r0) / den, np.nan), pair.units)
+        read = [arms[("E", e_arm, k, ATTACK_ARM)]] if e_arm else []
+        if lift_ok and ("R", k, ATTACK_ARM) in pair:
+            (pa, rpa), (q0, rq0), (qi, rqi) = (pair.get("p", ("R", k, a)) for a in (ATTACK_ARM, "p0", "implant0"))
+            read.append(arms[("R", k, ATTACK_ARM)])
+            if qi - q0 > 0:
+                den = rqi - rq0
+                with np.errstate(divide="ignore", invalid="ignore"):  # a replicate with no lift has no R
+                    rec = _est((pa - q0) / (qi - q0), np.where(den > 0, (rpa - rq0) / den, np.nan), pair.units)
+        if read:
+            attack_rows[k] = matched(read, _cell)[0]
         by_strength[k] = {
             "strength": k,
             "E": by_arm[e_arm] if e_arm else _est(None, None),
@@ -563,7 +612,7 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
             "E_by_arm": by_arm,
             "R": rec,
         }
-    return {"lift": lift, "by_strength": by_strength}
+    return {"lift": lift, "by_strength": by_strength, "attack_rows": attack_rows}
 
 
 def verdict_for(
@@ -583,6 +632,7 @@ def verdict_for(
     k_star = at if at is not None else max((r["strength"] for r in main), default=None)
     at_k = [r for r in main if r["strength"] == k_star]
     c = contrasts(treated, implant, n_boot, seed)
+    counted = c["attack_rows"].get(k_star, at_k)  # the prompts at k* the contrasts read: both sides scored them
     at_star = c["by_strength"].get(
         k_star, {"E": _est(None, None), "E_arm": None, "E_by_arm": {}, "R": _est(None, None)}
     )
@@ -599,10 +649,10 @@ def verdict_for(
         E,
         R,
         lift,
-        len(train_seeds(at_k)),
-        len({r["template"] for r in at_k}),
-        len({r["scenario_id"] for r in at_k}),
-        len({r["seed"] for r in at_k}),
+        len(train_seeds(counted)),
+        len({r["template"] for r in counted}),
+        len({r["scenario_id"] for r in counted}),
+        len({r["seed"] for r in counted}),
         list(c["by_strength"].values()),
         at_star["E_arm"],
         at_star["E_by_arm"],
