@@ -56,6 +56,24 @@ def test_ci_resamples_templates_not_rows():
     assert (hi - lo) > 3 * 1.96 * row_se
 
 
+def test_ci_resamples_the_shot_draws_once_for_every_scenario():
+    # One draw gives every scenario the same demonstrations, and here the draw is most of the variation: a
+    # lucky draw lifts every scenario at once. The interval must carry that, not average it away as if each
+    # scenario had drawn its own demonstrations.
+    from src.eval.summary import resample
+
+    lift = {0: -1.0, 1: 0.0, 2: 1.5}  # what each draw does to every scenario's log-odds
+    data = [
+        synthetic_row("c", f"t{t}", f"t{t}-{s}", 8, False, d, lift[d] + 0.05 * math.sin(7 * t + s), "b")
+        for t in range(16)
+        for s in range(2)
+        for d in lift
+    ]
+    reps = resample(data, 2000).boot["delta"][:, 0]
+    spread_of_draw_means = np.std(list(lift.values())) / math.sqrt(len(lift))  # the truth the bootstrap estimates
+    assert np.std(reps) == pytest.approx(spread_of_draw_means, rel=0.2)
+
+
 def test_crossing_interpolates_in_log_k():
     assert crossing([0, 1, 4], np.array([0.1, 0.2, 0.8]), 0.5) == pytest.approx(2.0)
     assert crossing([0, 2], np.array([0.0, 1.0]), 0.5) == pytest.approx(1.0)

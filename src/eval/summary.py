@@ -1,7 +1,8 @@
 """Curves, fits and verdicts from elicitation rows (docs/design.md "Measuring a behavior" and "Verdicts").
 
 Confidence intervals come from a hierarchical bootstrap: resample templates, then scenarios within each
-drawn template, then shot-draw seeds within each drawn scenario. Scenarios of one template are not
+drawn template, and, crossed with those, the shot-draw seeds (one draw gives every scenario the same
+demonstrations, so the draws are resampled once per replicate for all of them). Scenarios of one template are not
 independent (a held-out effect is often all-or-nothing per template), so a row-level bootstrap would give
 intervals far too narrow. One set of draws is shared by all strengths of a curve, so a curve's k50 and fit
 get intervals too, and by every training seed (the runs of one configuration that differ only in `seed`,
@@ -81,7 +82,10 @@ def bootstrap(curve: Curve, n_boot: int, seed: int = 0) -> dict[str, np.ndarray]
     D = curve.values["p"].shape[2]
     t = rng.integers(0, T, size=(n_boot, T))
     s = np.floor(rng.random((n_boot, T, S)) * curve.n_scenarios[t][..., None]).astype(int)
-    d = rng.integers(0, D, size=(n_boot, T, S, D))
+    # the shot draws are crossed with the scenarios, not nested in them: draw seed d gives every scenario (of a
+    # behavior) the same demonstrations, so one resample of the draws serves them all, or what a lucky draw
+    # does to every scenario at once would average away as if each scenario had drawn its own
+    d = rng.integers(0, D, size=(n_boot, 1, 1, D))
     valid = np.arange(S)[None, None, :] < curve.n_scenarios[t][..., None]  # [B, T, S]
     out = {}
     for name, v in curve.values.items():
@@ -150,8 +154,8 @@ def seed_weights(present: np.ndarray, g: np.ndarray, units: int) -> np.ndarray:
 
 
 def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | None = None) -> Resampled:
-    """Point and replicates of each stat's mean curve. Templates, then scenarios within them, then shot-draw
-    seeds within those, are drawn once per replicate and shared by every training seed: the seeds of one
+    """Point and replicates of each stat's mean curve. Templates, then scenarios within them, and the shot-draw
+    seeds (crossed with both), are drawn once per replicate and shared by every training seed: the seeds of one
     configuration are scored on the same eval split, so a template that flatters one trained model is in
     every model's mean, and averaging seeds does not average that draw away. On top of that draw, several
     seeds are combined with `seed_weights`, over the seeds each strength (arm) was scored with. One draw
