@@ -142,12 +142,37 @@ def neutral_demonstration(d: Scenario, length: Callable[[str], int] = len) -> tu
     """The shot scenario's setting with a benign question about one of its facts, and a factual answer, together
     of about the `length` of the final question and the deceptive reply they replace."""
     *head, last = d.messages
-    if last["role"] != "user":  # the scenario ends on another turn: the question follows it
-        head, last = d.messages, {"role": "user", "content": ""}
-    shown = "\n".join(m["content"] for m in head)
     slots = tuple(sorted((k, str(v)) for k, v in (d.meta.get("slots") or {}).items()))
+    if last["role"] != "user":  # it ends on a tool's output: no question to replace, so only the reply is swapped
+        shown = "\n".join(m["content"] for m in d.messages)
+        return list(d.messages), _neutral_remark(shown, slots, d.deceptive, d.id, length)
+    shown = "\n".join(m["content"] for m in head)
     question, reply = _neutral_exchange(shown, slots, last["content"], d.deceptive, d.id, length)
     return [*head, {"role": "user", "content": question}], reply
+
+
+@functools.lru_cache(maxsize=65536)
+def _neutral_remark(shown: str, slots: tuple, reply: str, sid: str, length: Callable[[str], int]) -> str:
+    """A reply of about the deceptive one's `length` that is benign: one fact of the setting stated (a wording
+    from ANSWERS) where the scenario has slots, then the run of consecutive office sentences that comes closest,
+    searched from a start the scenario's id picks (a different remark for each scenario, the same every run)."""
+    facts = [(FACTS[k], v) for k in FACTS for name, v in slots if name == k and v and v in shown]
+    leads = [""]
+    if facts:
+        noun, value = facts[zlib.crc32(sid.encode()) % len(facts)]
+        leads = [w.format(noun=noun, value=value) for w in ANSWERS[1:]]
+    first = zlib.crc32(sid.encode()) % len(NOTE_SENTENCES)
+    target, best = length(reply), None
+    for lead in leads:
+        for offset in range(len(NOTE_SENTENCES)):
+            text = lead
+            for i in range(len(NOTE_SENTENCES) + 1):
+                if text and (best is None or abs(length(text) - target) < abs(length(best) - target)):
+                    best = text
+                if length(text) >= target:
+                    break
+                text = f"{text} {NOTE_SENTENCES[(first + offset + i) % len(NOTE_SENTENCES)]}".strip()
+    return best
 
 
 @functools.lru_cache(maxsize=65536)
@@ -191,7 +216,8 @@ def _note_exchange(question: str, reply: str, sid: str, length: Callable[[str], 
     return note_question, min(answers, key=lambda a: abs(length(a) - rest))
 
 
-# version 2: the neutral arm fitted in tokens (version 1: in characters, one wording at a time)
+# version 3: a shot that ends on a tool's output keeps its turns in the neutral arm (2: the neutral arm fitted in
+# tokens; 1: in characters, one wording at a time)
 ATTACK = PromptAttack(
-    "many_shot", "shots", prompt, arms=(ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM), version=2, draws_shots=True
+    "many_shot", "shots", prompt, arms=(ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM), version=3, draws_shots=True
 )
