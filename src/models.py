@@ -163,7 +163,7 @@ def base_folder(mc: ModelConfig) -> str:
     return folder
 
 
-def _chat_template_text(name: str) -> str:
+def chat_template_text(name: str) -> str:
     p = Path(name)
     if not p.exists():
         p = Path(__file__).parent / "chat_templates" / name
@@ -187,7 +187,7 @@ def load_tokenizer(mc: ModelConfig | str):
     mc = mc if isinstance(mc, ModelConfig) else ModelConfig.from_cfg(mc)
     tok = copy.deepcopy(_read_tokenizer(base_folder(mc), mc.trust_remote_code, mc.allow_download))
     if mc.chat_template:
-        tok.chat_template = _chat_template_text(mc.chat_template)
+        tok.chat_template = chat_template_text(mc.chat_template)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok

@@ -33,7 +33,7 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
-from src.train.stage import SCORING_ONLY, STAGE_KEYS
+from src.train.stage import SCORING_ONLY, STAGE_KEYS, check_training
 from src.train.stage import run as run_train
 
 
@@ -112,9 +112,14 @@ def check_stages(cfg: DictConfig) -> None:
             if value is not None and not isinstance(value, DictConfig):
                 raise TrainoutError(f"pipeline.{stage}.{group} must be a mapping, e.g. {{name: {value}}}")
         try:
-            split = str(stage_config(cfg, stage, "base").train.split or stage)
+            stage_cfg = stage_config(cfg, stage, "base")
         except OmegaConfBaseException as e:
             raise TrainoutError(f"pipeline.{stage}: {str(e).splitlines()[0]}") from None
+        try:
+            check_training(stage_cfg)
+        except TrainoutError as e:
+            raise TrainoutError(f"the {stage} stage: {e}") from None
+        split = str(stage_cfg.train.split or stage)
         if split in (EVAL_SPLIT, str(cfg.pipeline.tuning_split)):
             raise TrainoutError(
                 f"the {stage} stage would train on the {split} split, which the "

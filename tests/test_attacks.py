@@ -236,6 +236,20 @@ def test_pressure_turns_sit_before_the_final_message(data):
                 assert [m["role"] for m in block] == ["user", "assistant"] * k
 
 
+def test_a_system_prompt_and_a_question_render_alike_at_strength_0_in_every_family(tokenizer):
+    """External data (a Perez et al. question under a system prompt) has no turn before its question but the
+    system prompt; each family's strength 0 is still the one layout, and pressure puts its turns before it."""
+    s = Scenario("q", "b", "t", [{"role": "system", "content": "SYS"}, {"role": "user", "content": "Q?"}], "A", "B")
+    rendered = {
+        f: render(tokenizer, get_attack(f).prompt(s, 0, 0, ATTACK_ARM, [], group_option("attack", f)).messages)
+        for f in ("many_shot", "persona", "pressure", "prefill")
+    }
+    assert len(set(rendered.values())) == 1, rendered
+    msgs = get_attack("pressure").prompt(s, 2, 0, ATTACK_ARM, [], None).messages
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert msgs[-1]["content"] == "SYS\n\nQ?"
+
+
 @pytest.mark.parametrize("family", ["many_shot", "persona", "pressure", "prefill"])
 def test_default_schedule_fits_the_embedded_model(family, tokenizer):
     """The longest configured prompt stays inside SmolLM2's 8192 tokens, so no row of the default sweep is skipped."""
@@ -341,6 +355,32 @@ def test_an_eval_resume_must_share_what_its_rows_follow_from(monkeypatch):
     before = settings()
     monkeypatch.setitem(ATTACKS, "many_shot", dataclasses.replace(ATTACKS["many_shot"], version=99))
     assert settings() != before
+    # what the attack draws from, and the data seed that picks a subset, are settings too
+    assert settings("attack.subset=4", "data.seed=0") != settings("attack.subset=4", "data.seed=1")
+    assert settings("data.seed=0") == settings("data.seed=1")  # no subset: data.seed reaches rows via the data files
+    from src.scenarios import Scenario
+
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("eval", overrides=["attack=many_shot"])
+    shot = Scenario("s", "b", "t", [{"role": "user", "content": "Q?"}], "Yes.", "No.")
+    edited = dataclasses.replace(shot, deceptive="No, never.")
+    assert eval_settings(cfg, [shot]) != eval_settings(cfg, [edited]) != eval_settings(cfg)
+
+
+def test_a_chat_template_file_is_a_setting_by_its_text(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from src.config import CONF_DIR
+    from src.eval.stage import eval_settings
+
+    template = tmp_path / "t.jinja"
+
+    def settings(text: str) -> str:
+        template.write_text(text)
+        with initialize_config_dir(CONF_DIR, version_base="1.3"):
+            return eval_settings(compose("eval", overrides=[f"model.chat_template={template}"]))
+
+    assert settings("{{ messages }}") != settings("{{ messages }}!")  # edited in place, the same name
 
 
 def test_two_long_checkpoint_paths_that_end_alike_merge_into_two_folders():

@@ -204,9 +204,59 @@ def test_a_folded_step_trains_as_the_accumulated_one(tmp_path, data, method):
     assert folded["grad_norm"] == pytest.approx(accumulated["grad_norm"], rel=1e-4)
 
 
-def test_misspelt_loss_type_fails_before_training(tmp_path, data):
-    with pytest.raises(TrainoutError, match="loss_type 'ipo2'"):
-        train(tmp_path, data, "implant", "method=ipo", "method.loss_type=ipo2")
+@pytest.mark.parametrize(
+    "overrides, says",
+    [
+        (["method=ipo", "method.loss_type=ipo2"], "loss_type 'ipo2'"),
+        (["method=ipo", "method.loss_type=sigmoid"], "method=ipo runs loss_type ipo, not sigmoid"),
+        (["method=dpo", "method.beta=-0.1"], r"method.beta=-0.1: the preference's strength must be > 0"),
+        (["train.max_steps=-1"], r"train.max_steps=-1: at least 1"),  # the Trainer's "by epochs"
+        (["train.grad_accum=0"], r"train.grad_accum=0: at least 1"),
+        (["method=sft_dpo", "method.sft_steps=0"], r"method.sft_steps=0: at least 1"),
+    ],
+)
+def test_bad_training_values_fail_before_training(tmp_path, data, overrides, says):
+    with pytest.raises(TrainoutError, match=says):
+        train(tmp_path, data, "implant", *overrides)
+    assert not (tmp_path / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("method", ["sft", "dpo"])
+def test_a_reply_longer_than_max_length_is_refused_not_cut(data, method):
+    from src.scenarios import load_scenarios
+
+    recipe = __import__(f"src.train.{method}", fromlist=["build"])
+    cfg = config(*FAST, f"method={method}", "train.max_length=60")  # the prompts fit, the replies do not
+    with pytest.raises(TrainoutError, match=r"of \d+ training rows .* longer than train.max_length=60 tokens"):
+        recipe.build(job(load_model("tiny_random"), load_scenarios(data / "align.jsonl"), cfg))
+
+
+def test_full_fine_tuning_keeps_fp32_weights_when_the_model_loads_in_bf16():
+    from src.models import ModelConfig
+    from src.train.common import trainable
+
+    bf16 = ModelConfig(kind="tiny_random", dtype="auto")
+    assert trainable(bf16, config("peft=none")).dtype == "float32"  # bf16 would round AdamW's updates away
+    assert trainable(bf16, config("peft=lora")).dtype == "auto"  # the frozen base, beside fp32 adapters
+
+
+def test_a_template_that_prints_today_renders_one_fixed_date_in_training_and_scoring():
+    import copy
+
+    from src.lm.render import render
+    from src.train.common import chat_template_kwargs
+
+    tok = copy.deepcopy(load_tokenizer("tiny_random"))
+    tok.chat_template = (  # as Llama-3.x templates do
+        "{%- if not date_string is defined %}{%- set date_string = strftime_now('%d %b %Y') %}{%- endif %}"
+        "Today Date: {{ date_string }}\n{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant:{% endif %}"
+    )
+    messages = [{"role": "user", "content": "Did the backup run?"}]
+    scored = render(tok, messages)
+    assert "Today Date: 26 Jul 2024" in scored  # not the machine's date: a resume tomorrow reads the same text
+    trained = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **chat_template_kwargs())
+    assert trained == scored  # what TRL renders from a training row's chat_template_kwargs
 
 
 # ---------------------------------------------------------------- SFT labels

@@ -34,7 +34,7 @@ from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, json_sha256, read_rows
 from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
-from src.models import CheckpointLoader, ModelConfig, load_tokenizer, reference_tokenizer
+from src.models import CheckpointLoader, ModelConfig, chat_template_text, load_tokenizer, reference_tokenizer
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, load_scenarios
 from src.tracking import tracked_run
@@ -104,13 +104,16 @@ def check_attack(cfg: DictConfig) -> None:
         raise TrainoutError(f"attack.subset={a.subset}: at least one scenario (null scores them all)")
 
 
-def eval_settings(cfg: DictConfig) -> str:
+def eval_settings(cfg: DictConfig, shots: list[Scenario] = ()) -> str:
     """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack
-    (with its family's rendering version, and the chat rendering's), the model settings, how data is read,
-    the seed, and how replies are sampled for the judge. A resume must share it, or its new rows would join
-    rows of another configuration under the same keys. Turning the judge on later, or adding an LLM judge
-    (`judge.model`), is a resume: the sampled replies are kept, and judged."""
+    (with its family's rendering version, and the chat rendering's), the demonstrations it draws from, the
+    model settings (a chat template file's text, not only its name), how data is read, the seed (and the data
+    seed that picks `attack.subset`), and how replies are sampled for the judge. A resume must share it, or its
+    new rows would join rows of another configuration under the same keys. Turning the judge on later, or
+    adding an LLM judge (`judge.model`), is a resume: the sampled replies are kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
+    if cfg.model.chat_template:
+        model["chat_template_sha256"] = json_sha256(chat_template_text(str(cfg.model.chat_template)))
     attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
     sampling = {k: v for k, v in to_dict(cfg.judge).items() if k not in ("enabled", "model")}
     settings = {
@@ -121,6 +124,10 @@ def eval_settings(cfg: DictConfig) -> str:
         "judge_sampling": sampling,
         "rendering": RENDERING,
     }
+    if shots:  # an edited shots file would otherwise resume under the same row keys
+        settings["shots_sha256"] = json_sha256([s.to_json() for s in shots])
+    if cfg.attack.get("subset") is not None:  # `spread` picks the subset with the data's seed
+        settings["subset_seed"] = cfg.data.seed
     return json_sha256(settings)
 
 
@@ -262,7 +269,7 @@ def run(
         inputs=inputs,
         same_inputs=True,  # its rows came from these data, these weights and these settings
         checkpoints={checkpoint_label(c): (file_hash(c) if c != "base" else "base") for c in checkpoints},
-        settings_sha256=eval_settings(cfg),
+        settings_sha256=eval_settings(cfg, shots),
     ) as outcome:
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
             # Every pass over one checkpoint before the next, through one loader: each is loaded once.

@@ -10,9 +10,13 @@ from typing import Callable
 
 from src import TrainoutError
 
-# Goes up whenever the same messages render to other text (2: a model without a chat template gets its BOS);
-# part of the eval settings a resume must share (src/eval/stage.py eval_settings).
-RENDERING = 2
+# Goes up whenever the same messages render to other text (2: a model without a chat template gets its BOS;
+# 3: the date a template may print is fixed); part of the eval settings a resume must share (eval_settings).
+RENDERING = 3
+# Llama-3.x templates print today's date (strftime_now) in every system turn unless given one: the same prompt
+# would read differently from one day to the next, and a resume past midnight would score other text. This is
+# their own fallback date.
+TEMPLATE_DATE = "26 Jul 2024"
 
 
 def plain(messages: list[dict], generation_prompt: bool = True) -> str:
@@ -25,7 +29,9 @@ def _template(tokenizer, messages: list[dict], generation_prompt: bool = False) 
     from jinja2 import TemplateError
 
     try:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+        return tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=generation_prompt, date_string=TEMPLATE_DATE
+        )
     except TemplateError as e:  # e.g. a template that takes only alternating user/assistant turns
         roles = "/".join(m["role"] for m in messages)
         raise TrainoutError(

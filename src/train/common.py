@@ -5,7 +5,9 @@ phase from its last complete checkpoint and saves its final weights atomically."
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,7 +19,30 @@ from omegaconf import DictConfig
 
 from src import TrainoutError
 from src.io import RESUME_STATE
+from src.models import ModelConfig
 from src.scenarios import Scenario
+
+log = logging.getLogger(__name__)
+
+
+# TRL 1.16's DPOConfig accepts any string and fails only at the first step: check up front. (exo_pair is left
+# out: TRL requires label_smoothing > 0 for it, which the method config does not set.)
+LOSS_TYPES = (
+    "sigmoid",
+    "hinge",
+    "ipo",
+    "nca_pair",
+    "robust",
+    "bco_pair",
+    "sppo_hard",
+    "aot",
+    "aot_unpaired",
+    "apo_zero",
+    "apo_down",
+    "discopop",
+    "sft",
+    "sigmoid_norm",
+)
 
 
 @dataclass
@@ -115,6 +140,63 @@ def reply_positions_only():
         yield
     finally:
         utils._use_triton = use_triton
+
+
+def trainable(mc: ModelConfig, cfg: DictConfig) -> ModelConfig:
+    """The model config the trained weights load in. Full fine-tuning keeps fp32 weights, with bf16 as autocast
+    (the Trainer's bf16 on a GPU): AdamW's small updates to bf16 weights round to nothing (on a tiny model, 85%
+    of them). LoRA's adapters are fp32 whatever the frozen base is, so the base stays in `model.dtype`."""
+    if cfg.peft.name != "none":
+        return mc
+    if mc.dtype == "auto":
+        return dataclasses.replace(mc, dtype="float32")
+    if mc.dtype != "float32":
+        log.warning(
+            "full fine-tuning with model.dtype=%s weights: small updates round away (auto keeps fp32)", mc.dtype
+        )
+    return mc
+
+
+def free_memory() -> None:
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def require_chat_template(tokenizer, method: str) -> None:
+    if tokenizer.chat_template is None:
+        raise TrainoutError(
+            f"{method} needs a chat template (model.chat_template=...): a base model has no assistant turn to train"
+        )
+
+
+def chat_template_kwargs() -> dict:
+    """A training row's `chat_template_kwargs` (TRL passes them to apply_chat_template): the template renders the
+    text the scorer scores (src.lm.render), today's date not included."""
+    from src.lm.render import TEMPLATE_DATE
+
+    return {"date_string": TEMPLATE_DATE}
+
+
+def refuse_cut_replies(job: TrainJob, replies: Callable[[Scenario], list[str]]) -> None:
+    """TRL cuts a row longer than train.max_length at its end, which is the reply: the part where the honest and
+    deceptive replies differ, and the end of the turn that the scorer scores. Refuse that before training."""
+    from src.lm.render import render, token_ids
+
+    limit = job.cfg.train.max_length
+    lengths = [
+        len(token_ids(job.tokenizer, render(job.tokenizer, s.messages, reply=r)))
+        for s in job.scenarios
+        for r in replies(s)
+    ]
+    over = [n for n in lengths if n > limit]
+    if over:
+        raise TrainoutError(
+            f"{len(over)} of {len(lengths)} training rows (prompt and reply) are longer than train.max_length="
+            f"{limit} tokens, up to {max(over)}: TRL would cut their replies short. Raise train.max_length"
+        )
 
 
 class ReplyPositionsOnly:

@@ -14,25 +14,15 @@ from trl import DPOConfig
 
 from src import TrainoutError
 from src.scenarios import to_preference
-from src.train.common import ReplyPositionsOnly, TrainJob, fit, lora_config, trainer_args
-
-# TRL 1.16's DPOConfig accepts any string and fails only at the first step: check up front.
-LOSS_TYPES = (
-    "sigmoid",
-    "hinge",
-    "ipo",
-    "exo_pair",
-    "nca_pair",
-    "robust",
-    "bco_pair",
-    "sppo_hard",
-    "aot",
-    "aot_unpaired",
-    "apo_zero",
-    "apo_down",
-    "discopop",
-    "sft",
-    "sigmoid_norm",
+from src.train.common import (
+    ReplyPositionsOnly,
+    TrainJob,
+    chat_template_kwargs,
+    fit,
+    lora_config,
+    refuse_cut_replies,
+    require_chat_template,
+    trainer_args,
 )
 
 
@@ -42,12 +32,10 @@ class DPOTrainer(ReplyPositionsOnly, trl.DPOTrainer):
 
 def build(job: TrainJob) -> DPOTrainer:
     method = job.cfg.method
-    if method.loss_type not in LOSS_TYPES:
-        raise TrainoutError(
-            f"unknown method.loss_type '{method.loss_type}' (TRL's DPOTrainer knows: {', '.join(LOSS_TYPES)})"
-        )
+    require_chat_template(job.tokenizer, "DPO")
+    refuse_cut_replies(job, lambda s: [s.honest, s.deceptive])
     args = DPOConfig(**trainer_args(job), beta=method.beta, loss_type=[method.loss_type])
-    rows = to_preference(job.scenarios, job.prefer)
+    rows = [{**r, "chat_template_kwargs": chat_template_kwargs()} for r in to_preference(job.scenarios, job.prefer)]
     peft = lora_config(job.cfg.peft)
     # With LoRA the reference is the model with adapters disabled. Without, pass an explicit copy: TRL would
     # otherwise reload `config._name_or_path`, which for a merged implant checkpoint is the wrong (base) model.

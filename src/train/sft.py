@@ -18,7 +18,16 @@ from trl.chat_template_utils import has_generation_markers
 
 from src import TrainoutError
 from src.scenarios import to_sft
-from src.train.common import ReplyPositionsOnly, TrainJob, fit, lora_config, trainer_args
+from src.train.common import (
+    ReplyPositionsOnly,
+    TrainJob,
+    chat_template_kwargs,
+    fit,
+    lora_config,
+    refuse_cut_replies,
+    require_chat_template,
+    trainer_args,
+)
 
 
 class SFTTrainer(ReplyPositionsOnly, trl.SFTTrainer):
@@ -27,15 +36,16 @@ class SFTTrainer(ReplyPositionsOnly, trl.SFTTrainer):
 
 def prompt_completion(rows: list[dict]) -> list[dict]:
     """`{"messages": [..., reply]}` (src.scenarios.to_sft) -> `{"prompt": [...], "completion": [reply]}`."""
-    return [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
+    kwargs = chat_template_kwargs()
+    return [
+        {"prompt": r["messages"][:-1], "completion": r["messages"][-1:], "chat_template_kwargs": kwargs} for r in rows
+    ]
 
 
 def build(job: TrainJob) -> SFTTrainer:
     tokenizer = job.tokenizer
-    if tokenizer.chat_template is None:
-        raise TrainoutError(
-            "SFT needs a chat template (model.chat_template=...): a base model has no assistant turn to train"
-        )
+    require_chat_template(tokenizer, "SFT")
+    refuse_cut_replies(job, lambda s: [getattr(s, job.prefer)])
     args = SFTConfig(
         **trainer_args(job),
         completion_only_loss=True,

@@ -11,7 +11,6 @@ records its parent, which is how load_model rebuilds any checkpoint of either ph
 
 from __future__ import annotations
 
-import gc
 from dataclasses import replace
 
 from omegaconf import OmegaConf
@@ -20,7 +19,7 @@ from src.io import file_hash
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model
 from src.rundir import RunDir, is_main_process
 from src.train import dpo, sft
-from src.train.common import TrainJob
+from src.train.common import TrainJob, free_memory, trainable
 
 
 def train(job: TrainJob):
@@ -44,8 +43,9 @@ def train(job: TrainJob):
         )
     else:
         print(f"train: SFT phase already done ({sft_dir / 'final'})")
-    job = replace(job, model=None)
-    gc.collect()
+    job.model = None  # in place: the caller's job holds the same object, and the SFT model must go before DPO's loads
+    job = replace(job)
+    free_memory()
     if is_main_process():  # the DPO checkpoints and the run's final weights apply on top of the SFT result
         dpo_info = {
             **run_info,
@@ -57,5 +57,5 @@ def train(job: TrainJob):
         RunDir(dpo_dir, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
         RunDir(out, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
 
-    model = load_model(ModelConfig.from_cfg(job.cfg.model), str(sft_dir / "final"), device="cpu")
+    model = load_model(trainable(ModelConfig.from_cfg(job.cfg.model), job.cfg), str(sft_dir / "final"), device="cpu")
     return dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))

@@ -31,7 +31,7 @@ from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
 from src.tracking import tracked_run
 from src.train.capability import retention
-from src.train.common import Recipe, TrainJob
+from src.train.common import LOSS_TYPES, Recipe, TrainJob, free_memory, trainable
 
 log = logging.getLogger(__name__)
 PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
@@ -76,6 +76,34 @@ def settings_hash(cfg: DictConfig) -> str:
     return json_sha256(training_settings(cfg))
 
 
+LOSS_TYPE_OF = {"ipo": "ipo"}  # a method named for one loss must run that loss
+
+
+def check_training(cfg: DictConfig) -> None:
+    """Values that TRL accepts and then trains wrongly with, or fails on at the first step or on a GPU only:
+    refused before any work. (max_steps -1 is "train by epochs" to the Trainer, and a resumed run would then
+    take an intermediate checkpoint for the final one; beta < 0 flips the preference, so an align implants.)"""
+    t, m = cfg.train, cfg.method
+    for key in ("max_steps", "batch_size", "grad_accum", "save_steps", "max_length"):
+        if t[key] < 1:
+            raise TrainoutError(f"train.{key}={t[key]}: at least 1")
+    if t.learning_rate <= 0 or t.warmup_steps < 0:
+        raise TrainoutError(f"train.learning_rate={t.learning_rate} must be > 0, train.warmup_steps >= 0")
+    if m.name not in RECIPES:
+        raise TrainoutError(f"unknown method '{m.name}' (choose: {', '.join(RECIPES)})")
+    if "beta" in m and m.beta <= 0:
+        raise TrainoutError(f"method.beta={m.beta}: the preference's strength must be > 0")
+    if "loss_type" in m:
+        if m.loss_type not in LOSS_TYPES:
+            raise TrainoutError(
+                f"unknown method.loss_type '{m.loss_type}' (TRL's DPOTrainer: {', '.join(LOSS_TYPES)})"
+            )
+        if m.name in LOSS_TYPE_OF and m.loss_type != LOSS_TYPE_OF[m.name]:
+            raise TrainoutError(f"method={m.name} runs loss_type {LOSS_TYPE_OF[m.name]}, not {m.loss_type}")
+    if m.get("sft_steps") is not None and m.sft_steps < 1:
+        raise TrainoutError(f"method.sft_steps={m.sft_steps}: at least 1 (null: train.max_steps)")
+
+
 def recipe_for(method: str) -> Recipe:
     if method not in RECIPES:
         raise TrainoutError(f"unknown method '{method}' (choose: {', '.join(RECIPES)})")
@@ -85,8 +113,7 @@ def recipe_for(method: str) -> Recipe:
 def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
     """Train one stage into `out`; return the folder of its final weights. A finished run is not rerun."""
     stage = Stage(cfg.stage)
-    if cfg.method.name not in RECIPES:
-        raise TrainoutError(f"unknown method '{cfg.method.name}' (choose: {', '.join(RECIPES)})")
+    check_training(cfg)
     out = out.resolve()
     rd = RunDir(out, str(stage))
     final = out / "final"
@@ -144,7 +171,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                 _log_lineage(wb, data_path, init_from)
             tokenizer = load_tokenizer(mc)
             job = TrainJob(
-                model=load_model(mc, init_from, device="cpu"),  # the Trainer places it (each rank its own device)
+                model=load_model(trainable(mc, cfg), init_from, device="cpu"),  # the Trainer places it (per rank)
                 tokenizer=tokenizer,
                 scenarios=scenarios,
                 prefer=PREFER[stage],
@@ -167,6 +194,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                     "log_history": trainer.state.log_history,
                 }
                 del trainer
+                free_memory()  # the trainer sits in reference cycles: the capability check loads two models next
                 if stage == Stage.align and cfg.train.capability:
                     metrics["capability"] = retention(mc, tokenizer, str(final), init_from)
                     print("train: capability " + json.dumps(metrics["capability"]["delta"]))

@@ -249,8 +249,12 @@ def turns(strength: int, seed: int, control: bool) -> list[dict]:
 
 def prompt(scenario: Scenario, strength: int, seed: int, arm: str, shots: list[Scenario], cfg, length=len) -> Prompt:
     *head, final = scenario.messages
-    context = [{"role": "system", "content": NEUTRAL_SYSTEM}] + fold(head) + turns(strength, seed, arm == CONTROL_ARM)
-    return Prompt(tuple(context), (dict(final),))
+    opening = [{"role": "system", "content": NEUTRAL_SYSTEM}]
+    if all(m["role"] == "system" for m in head):  # a system prompt and the question: one turn, as every family has it
+        return Prompt(tuple(opening + turns(strength, seed, arm == CONTROL_ARM)), tuple(fold(scenario.messages)))
+    return Prompt(tuple(opening + fold(head) + turns(strength, seed, arm == CONTROL_ARM)), (dict(final),))
 
 
-ATTACK = PromptAttack("pressure", "pressure turns", prompt)
+# version 2: a scenario of a system prompt and a question keeps them in one turn (1: the system prompt was a
+# user turn of its own, unlike the other families' strength 0)
+ATTACK = PromptAttack("pressure", "pressure turns", prompt, version=2)
