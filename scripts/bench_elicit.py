@@ -7,8 +7,11 @@
 
 The sweep is what `python -m src.eval attack=many_shot` scores for one checkpoint: each eval scenario at
 k in {0, 1, 2, 4, ..., max-k} demonstrations, 2 shot-draw seeds for k > 0, attack and control, on the
-embedded SmolLM2-135M. Eval scenarios are spread evenly over the eval templates (so over all behaviors),
-and demonstrations are drawn per behavior from the shots split, as the eval stage draws them.
+embedded SmolLM2-135M. Eval scenarios are taken one per eval template, templates in name order, so the
+default 24 are the first three behaviors' 8 templates each (`--quick`'s 6: one behavior); demonstrations are
+drawn per behavior from the shots split, as the eval stage draws them, so 8 scenarios share each draw. How
+much a sweep shares sets what any scorer can save over the plain path: spread over all six behaviors, 24
+scenarios would share less (4 per draw), a whole eval split more (the output prints the behaviors).
 
 Three timings, in one process, after one warm-up forward:
 
@@ -131,7 +134,7 @@ def floor_seconds(model, encoded: list[Encoded]) -> tuple[Clock, int]:
 
 
 def stratified(requests: list[Request], per_stratum: int, seed: int = 0) -> dict[tuple, tuple[list[Request], int]]:
-    """(strength, control) -> (a seeded sample of its requests, how many it has)."""
+    """(strength, arm) -> (a seeded sample of its requests, how many it has)."""
     strata: dict[tuple, list[Request]] = defaultdict(list)
     for r in requests:
         strata[(r.key[3], r.key[2])].append(r)
@@ -301,7 +304,7 @@ def main() -> None:
     worst = 0.0
     if a.uncached_subset:
         t_plain, n_timed = Clock(), 0
-        for (k, control), (sample, n) in stratified(requests, a.uncached_subset).items():
+        for (k, arm), (sample, n) in stratified(requests, a.uncached_subset).items():
             dt, s_plain = timed_scores(plain, sample)
             t_plain.cpu += dt.cpu / len(sample) * n
             t_plain.wall += dt.wall / len(sample) * n
@@ -317,7 +320,7 @@ def main() -> None:
                 ]
             )
             print(
-                f"  uncached k={k:<3} {'control' if control else 'attack '}: {dt.primary / len(sample):7.2f} s "
+                f"  uncached k={k:<3} {arm:<7}: {dt.primary / len(sample):7.2f} s "
                 f"{Clock.unit} per request x {n} requests",
                 flush=True,
             )

@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,10 +46,14 @@ def main() -> None:
     ap.add_argument("--weights-gb", type=float, default=1.0)
     ap.add_argument("--optimizer-gb", type=float, default=2.0)
     ap.add_argument("--calls", type=int, default=4)
-    ap.add_argument("--folder", type=Path, default=Path("/tmp/bench_hash"))
+    ap.add_argument(
+        "--folder", type=Path, default=Path("/tmp"), help="where to write (and then remove) a scratch folder"
+    )
     args = ap.parse_args()
-    ckpt = args.folder / "checkpoint-10"
-    ckpt.mkdir(parents=True, exist_ok=True)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench_hash-", dir=args.folder))  # only this is removed afterwards
+    ckpt = scratch / "checkpoint-10"
+    ckpt.mkdir()
     try:
         write_random(ckpt / "model.safetensors", args.weights_gb)
         write_random(ckpt / "optimizer.pt", args.optimizer_gb)
@@ -65,7 +70,7 @@ def main() -> None:
             f"every file, every call {base:.1f} s; file_hash {ours:.1f} s; ratio {base / ours:.1f}x"
         )
     finally:
-        shutil.rmtree(args.folder, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

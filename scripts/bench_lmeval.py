@@ -175,6 +175,8 @@ def main() -> None:
     a = ap.parse_args()
     if not a.mwe.exists():
         sys.exit(f"bench_lmeval: {a.mwe} not found; download it first (see this script's docstring)")
+    if torch.cuda.is_available():  # lm-eval runs on the CPU in fp32 here, and src.eval would take the GPU
+        sys.exit("bench_lmeval: compares the two on CPU; hide the GPU (CUDA_VISIBLE_DEVICES=) to run it here")
     try:
         import lm_eval  # noqa: F401
     except ImportError:

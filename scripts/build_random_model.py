@@ -1,8 +1,8 @@
 """Build a randomly initialised causal LM of a real model's shape, with a given tokenizer, and save it.
 
-    python scripts/build_random_model.py --shape smollm2-1.7b --tokenizer .gpu/tokenizer --out /tmp/model
+    python scripts/build_random_model.py --shape smollm2-1.7b --tokenizer gpu/tokenizer --out /tmp/model
     python scripts/build_random_model.py --shape tiny --tokenizer DIR --out DIR        # CPU tests (seconds)
-    python scripts/build_random_model.py --export-tokenizer .gpu/tokenizer            # the embedded SmolLM2 tokenizer
+    python scripts/build_random_model.py --export-tokenizer gpu/tokenizer            # the embedded SmolLM2 tokenizer
 
 Same FLOPs, shapes and code paths as the real model, without downloading it: what a GPU timing needs.
 On CUDA the weights are initialised on the GPU in bf16 (seconds for 1.7B); on CPU in fp32. The folder

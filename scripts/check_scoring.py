@@ -14,6 +14,7 @@ attention.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
@@ -21,6 +22,8 @@ from bench_elicit import sweep  # scripts/ is on sys.path when this runs as a sc
 
 from src.lm.scoring import Scorer
 from src.models import ModelConfig, base_folder, load_tokenizer
+
+TOLERANCE = 1e-4  # nats: fp32's packed and plain log-probs must agree within it
 
 
 def agreement(folder: str, tokenizer, dtype: torch.dtype, device: str) -> tuple[int, float]:
@@ -74,14 +77,19 @@ def main() -> None:
     if a.model_path:
         mc.kind, mc.name_or_path = "hf", a.model_path
     folder, tokenizer = base_folder(mc), load_tokenizer(mc)
+    ok = True
     for dtype in (torch.float32, torch.bfloat16) if cuda else (torch.float32,):
         n, worst = agreement(folder, tokenizer, dtype, "cuda" if cuda else "cpu")
+        # fp32 is the criterion; bf16 rounds differently along the two paths' different batch shapes
+        verdict = ("PASS" if worst <= TOLERANCE else "FAIL") + f" (fp32 within {TOLERANCE:g})"
+        ok &= dtype != torch.float32 or worst <= TOLERANCE
         print(
             f"check_scoring: {dtype} on {'cuda' if cuda else 'cpu'}: {n} requests, "
-            f"largest |packed - plain| log-prob {worst:.2e}"
+            f"largest |packed - plain| log-prob {worst:.2e}" + (f" {verdict}" if dtype == torch.float32 else "")
         )
     if a.timing and cuda:
         mask_timing(folder)
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU check of trainout on a lent CUDA machine, run from the repository root:
 #
-#   bash scripts/gpu_check.sh --wheels .gpu/wheels --tokenizer .gpu/tokenizer --out "$OUT" \
+#   bash scripts/gpu_check.sh --wheels gpu/wheels --tokenizer gpu/tokenizer --out "$OUT" \
 #       [--work DIR (default /tmp/trainout-gpu)] [--shape smollm2-1.7b] [--budget SECONDS (default 480; 3600 with --quick)] \
 #       [--overlay auto|yes|no] [--only STEP,STEP,...] [--quick]
 #
@@ -265,8 +265,9 @@ run_step build "$L_BUILD" "$OUT/env.log" step_build
 run_step bench_train "$L_TRAIN" "$OUT/bench_train.log" step_bench_train
 run_step bench_elicit "$L_ELICIT" "$OUT/bench_elicit.log" step_bench_elicit
 run_step check_scoring "$L_CHECK" "$OUT/bench_elicit.log" step_check_scoring
-run_step fsdp "$L_FSDP" "$OUT/fsdp.log" step_fsdp
+# the pipeline before FSDP: an end-to-end time is the first figure, and FSDP's save can take what is left
 run_step pipeline "$L_PIPE" "$OUT/pipeline.log" step_pipeline
+run_step fsdp "$L_FSDP" "$OUT/fsdp.log" step_fsdp
 if [ -n "$ONLY" ] || [ $(( BUDGET - $(elapsed) )) -ge $(( L_DDP + 5 )) ]; then
     run_step ddp "$L_DDP" "$OUT/fsdp.log" step_ddp
 else
@@ -290,13 +291,15 @@ figures() {
         env) grab env.log env 'device: .*' ;;
         install) grab env.log install 'INSTALL OK: .*'; grab env.log install 'overlay: [a-z].*' ;;
         build) grab env.log build 'params=[0-9]+ \([^)]*\)'; grab env.log build 'init [0-9.]+ s, save [0-9.]+ s \([0-9.]+ GiB\)' ;;
-        bench_train) grab bench_train.log bench_train 'src.train.dpo .*'
+        bench_train) grab bench_train.log bench_train 'bench_train: src\.train\.dpo .*'  # the medians
+            grab bench_train.log bench_train 'bench_train: best runs: .*'
             grab bench_train.log bench_train 'MFU = .*'
             grab bench_train.log bench_train 'configuration differences ours vs plain: .*' ;;
         bench_elicit) grab bench_elicit.log bench_elicit 'RESULT .*'
             grab bench_elicit.log bench_elicit 'floor throughput: .*'
             grab bench_elicit.log bench_elicit 'largest \|cached - uncached\| log-prob: [^ ]+' ;;
-        check_scoring) grab bench_elicit.log check_scoring 'check_scoring: torch.* log-prob [^ ]+' ;;
+        check_scoring) grab bench_elicit.log check_scoring 'check_scoring: torch.float32 .* log-prob [^ ]+ .*'
+            grab bench_elicit.log check_scoring 'check_scoring: torch.bfloat16 .* log-prob [^ ]+' ;;
         fsdp) grab fsdp.log fsdp 'train: [A-Za-z]+Trainer on .*'; grab fsdp.log fsdp 'train: final weights in .*' ;;
         ddp) grab fsdp.log ddp 'train: [A-Za-z]+Trainer on .*'; grab fsdp.log ddp 'train: final weights in .*' ;;
         pipeline) grab pipeline.log pipeline 'PIPELINE WALL .*'; grab pipeline.log pipeline 'PIPELINE STAGES .*' ;;

@@ -2,7 +2,7 @@
 
 python scripts/gpu_check_env.py env                    # versions, CUDA device, missing modules
 python scripts/gpu_check_env.py pick-wheels DIR        # the wheels in DIR this interpreter can install
-python scripts/gpu_check_env.py overlay auto|yes|no WHEEL   # prints yes/no: install the transformers WHEEL?
+python scripts/gpu_check_env.py overlay auto|yes|no WHEELS OVERLAY  # the OVERLAY wheels to install over the image's
 python scripts/gpu_check_env.py check-install          # trl, hydra, omegaconf, datasets import; versions
 """
 
@@ -46,7 +46,7 @@ PACKAGES = [
     "wandb",
     "gguf",
 ]
-# Imported by the pipeline (eval summary and report) and not shipped in .gpu/wheels.
+# Imported by the pipeline (eval summary and report) and not shipped in gpu/wheels.
 NEEDED = ["scipy.optimize", "matplotlib.pyplot", "yaml", "jinja2", "pandas", "pyarrow", "xxhash", "psutil"]
 
 
@@ -195,7 +195,10 @@ def check_install() -> None:
 
 def main() -> None:
     cmd, *args = sys.argv[1:] or ["env"]
-    {"env": env, "pick-wheels": pick_wheels, "overlay": overlay, "check-install": check_install}[cmd](*args)
+    commands = {"env": env, "pick-wheels": pick_wheels, "overlay": overlay, "check-install": check_install}
+    if cmd not in commands:
+        sys.exit(__doc__.split("\n\n")[1])
+    commands[cmd](*args)
 
 
 if __name__ == "__main__":

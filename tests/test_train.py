@@ -100,6 +100,10 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
         folder = tmp_path / "checkpoints" / phase
         assert sorted(p.name for p in folder.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
         assert (folder / "checkpoint-1" / weights).is_file()
+        # only the newest checkpoint, the one a killed run resumes from, keeps its optimizer state
+        assert not list((folder / "checkpoint-1").glob("optimizer*")) and list(
+            (folder / "checkpoint-2").glob("optimizer*")
+        )
         model = load_model("tiny_random", str(folder / "checkpoint-1"))  # an intermediate checkpoint loads
         assert _differs(model, base)
     assert _differs(load_model("tiny_random", str(final)), base)

@@ -58,6 +58,8 @@ def dataset_card(
     everything = [s for ss in splits.values() for s in ss]
     originals = [s for s in everything if not s.meta.get("twin")]
     behaviors = sorted({s.behavior for s in everything})
+    named = {s.meta.get("situation") for s in originals} - {None}
+    situations = f"{len(named)} situations" if named else "no situations named (meta.situation)"
     lines = [
         "# Dataset card",
         "",
@@ -65,7 +67,8 @@ def dataset_card(
         f"- seed: {config.get('seed')}",
         f"- scenarios: {len(everything)} in {len(names)} splits ({len(originals)} from templates, "
         f"{len(everything) - len(originals)} counterfactual twins), {len({s.template for s in originals})} "
-        f"templates, {len({s.meta.get('situation') for s in originals})} situations, {len(behaviors)} behaviors",
+        f"templates ({len({s.template for s in everything})} with the twins' own), {situations}, "
+        f"{len(behaviors)} behaviors",
         "- config: " + ", ".join(f"{k}={v}" for k, v in sorted(config.items())),
         "",
         USER_DATA if source else GENERATED,

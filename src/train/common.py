@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import torch
 from omegaconf import DictConfig
+from transformers import TrainerCallback
 
 from src import TrainoutError
 from src.io import RESUME_STATE
@@ -243,6 +244,30 @@ def _resume_state(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if n.startswith(RESUME_STATE) or n in ("latest", "zero_to_fp32.py")]
 
 
+BULKY_RESUME_STATE = ("optimizer", "global_step")  # optimizer moments (FSDP's optimizer_*/, DeepSpeed's global_step*/)
+
+
+def prune_resume_state(output_dir: Path) -> None:
+    """Drop the optimizer state of every checkpoint but the newest complete one: only that one is resumed from,
+    and under full fine-tuning the moments are twice the weights (a 1.7B model's checkpoints at the default
+    save_steps would take ~40 GB). The weights, which the trajectory scores, and the small state files stay."""
+    newest = last_checkpoint(output_dir)
+    for ckpt in output_dir.glob("checkpoint-*") if newest is not None else []:
+        if ckpt == newest or not (ckpt / "trainer_state.json").exists():  # an unfinished save is not touched
+            continue
+        for p in ckpt.iterdir():
+            if p.name.startswith(BULKY_RESUME_STATE):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+class PruneResumeState(TrainerCallback):
+    """`prune_resume_state` after each save, on the main process (every rank has written its shards by then)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            prune_resume_state(Path(args.output_dir))
+
+
 def fit(trainer, final: Path):
     """Train (resuming from the last complete checkpoint in the trainer's output_dir) and save the final
     weights into `final`, atomically: a folder named `final` is always whole. Returns the TrainOutput."""
@@ -250,6 +275,7 @@ def fit(trainer, final: Path):
     from transformers.trainer_utils import TrainOutput
 
     args = trainer.args
+    trainer.add_callback(PruneResumeState())
     last = last_checkpoint(Path(args.output_dir))
     finished = last is not None and int(last.name.split("-")[-1]) >= args.max_steps
     if args.should_save:
