@@ -15,7 +15,7 @@ from src.data.generate import GenerateConfig, generate
 from src.eval.attacks import get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM
 from src.eval.elicit import plan
-from src.lm.render import batch_token_ids, render, token_ids
+from src.lm.render import batch_token_ids, render, token_counter, token_ids
 from src.lm.scoring import Request, Scorer, encode, encode_all
 from src.scenarios import Scenario
 
@@ -128,7 +128,7 @@ def test_prefill_encodes_each_scenario_once_and_lead_ins_nest(tokenizer, data):
     assert len({tuple(v) for v in ctx.values()}) == len(ev)  # all strengths and arms share the scenario
     prefill = {r.key[2:5]: r.prompt.prefill for r in reqs}
     for (c, k, seed), text in prefill.items():
-        assert len(text.split()) == k
+        assert len(text.split()) == k if c == ATTACK_ARM else abs(len(text.split()) - k) <= max(1, k // 4)
         for k2 in (2, 4, 8):
             if k2 > k and k:
                 longer = prefill[(c, k2, seed)]
@@ -160,7 +160,7 @@ def test_prefill_prompt_stays_a_token_prefix_on_many_scenarios(tokenizer):
 def test_control_has_the_attack_length(family, tokenizer, data):
     ev, shots = data
     strengths = {"prefill": [2, 8, 32, 128], "pressure": [1, 4, 24], "persona": [1, 4, 32]}.get(family, [1, 2])
-    reqs = plan("base", ev, shots, attack_cfg(family, strengths=strengths))
+    reqs = plan("base", ev, shots, attack_cfg(family, strengths=strengths), length=token_counter(tokenizer))
     n = {
         r.key[2:]: len(
             tokenizer(render(tokenizer, r.prompt.messages, r.prompt.prefill), add_special_tokens=False)["input_ids"]
@@ -174,6 +174,19 @@ def test_control_has_the_attack_length(family, tokenizer, data):
         if arm == ATTACK_ARM:
             other = n[(CONTROL_ARM, k, seed, sid)]
             assert abs(other - tokens) <= 0.03 * tokens, (family, k, seed, sid, tokens, other)
+
+
+def test_the_prefill_control_is_as_long_as_the_attack_in_the_scorers_tokens(tokenizer, data):
+    """Right before the scored reply, a few tokens matter: fitted in the scoring tokenizer's tokens, the
+    control's lead-in makes the whole prompt within 2 tokens of the attack's at every default strength (matched
+    in words, it was 4 to 7 tokens shorter at 64 and 128)."""
+    ev, shots = data
+    cfg = group_option("attack", "prefill")
+    reqs = plan("base", ev[:4], shots, cfg, length=token_counter(tokenizer))
+    n = {r.key[2:]: len(token_ids(tokenizer, render(tokenizer, r.prompt.messages, r.prompt.prefill))) for r in reqs}
+    pairs = [(t, n[(CONTROL_ARM, *rest)]) for (arm, *rest), t in n.items() if arm == ATTACK_ARM and rest[0] > 0]
+    assert len(pairs) == sum(not s.meta.get("twin") for s in ev[:4]) * 7 * cfg.seeds
+    assert max(abs(a - c) for a, c in pairs) <= 2, pairs
 
 
 def test_attack_material_never_contains_a_reply(data):
