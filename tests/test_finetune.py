@@ -62,6 +62,27 @@ def _eval(tmp_path, model: str, *extra: str):
     return out, rows_of(out)
 
 
+def test_adapted_copies_train_one_at_a_time_and_none_for_rows_already_scored(tmp_path):
+    """A resume whose rows are all scored trains nothing; otherwise each copy trains when its turn comes to be
+    scored, not every fold and strength before the first row."""
+    from src.eval.elicit import model_variants, plan
+
+    behaviors = ["a", "b"]
+    scenarios = [Scenario(f"{b}-e", b, f"{b}-t", [{"role": "user", "content": "Q?"}], "h", "d") for b in behaviors]
+    shots = [
+        Scenario(f"{b}-{i}", b, f"{b}-s", [{"role": "user", "content": "Q?"}], "h", "d")
+        for b in behaviors
+        for i in range(2)
+    ]
+    cfg = compose("eval", "model=tiny_random", "attack=finetune", "attack.strengths=[0,2]", "attack.folds=2")
+    planned = plan("base", scenarios, shots, cfg.attack, True)
+    by_id = {s.id: s for s in scenarios}
+    variants = model_variants(cfg, "base", planned, by_id, shots, tmp_path, {r.key for r in planned})
+    assert list(variants) == [] and not (tmp_path / "adapted").exists()
+    lazy = model_variants(cfg, "base", planned, by_id, shots, tmp_path)
+    assert next(lazy)[0] == "base" and not (tmp_path / "adapted").exists()  # k=0 first: nothing trained yet
+
+
 @pytest.mark.parametrize("cross", [True, pytest.param(False, marks=pytest.mark.slow)])  # in-fold pools: fast above
 def test_finetune_runs_on_tiny_random(cross, tmp_path):
     out, rows = _eval(

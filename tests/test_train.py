@@ -398,6 +398,10 @@ def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(cha
     with pytest.raises(TrainoutError, match="data changed"):
         train(root / "implant", other, "implant", "method=dpo")
     assert json.loads((root / "implant" / "manifest.json").read_text())["status"] == "complete"  # nothing written
+    # an after-training output asked for once it trained is made then, not skipped with the training
+    assert not (root / "implant" / "merged").exists()
+    train(root / "implant", data, "implant", "method=dpo", "train.save_merged=true")
+    assert (root / "implant" / "merged" / "model.safetensors").is_file()
 
 
 def _failed_before_training(out: Path, data: Path, tmp_path: Path) -> Path:

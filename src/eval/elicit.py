@@ -11,7 +11,7 @@ import json
 import logging
 import random
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -154,41 +154,35 @@ def spread(scenarios: list[Scenario], n: int, seed: int) -> list[Scenario]:
 
 
 def model_variants(
-    cfg: Any, checkpoint: str, todo: list[Request], by_id: dict[str, Scenario], shots: list[Scenario], out_dir: Path
-) -> list[tuple[str, list[Request]]]:
+    cfg: Any,
+    checkpoint: str,
+    planned: list[Request],
+    by_id: dict[str, Scenario],
+    shots: list[Scenario],
+    out_dir: Path,
+    done: set = frozenset(),
+) -> Iterator[tuple[str, list[Request]]]:
     """Which weights score which requests: the checkpoint itself, or, for a family that changes the model
-    rather than the prompt (a ModelAttack, e.g. finetune), one adapted copy per strength, seed,
-    arm and behavior fold."""
+    rather than the prompt (a ModelAttack, e.g. finetune), one adapted copy per strength, seed, arm and
+    behavior fold, trained when its turn comes (not all before the first row), and not at all when every
+    request it would score is `done` already."""
     attack = get_attack(cfg.attack.name)
     if not isinstance(attack, ModelAttack):
-        return [(checkpoint, todo)]
+        yield checkpoint, planned
+        return
     folds = attack.folds(sorted({s.behavior for s in by_id.values()}), cfg.attack)
-    out = []
-    for k, seed, arm in sorted({(r.key.strength, r.key.seed, r.key.arm) for r in todo}):
+    for k, seed, arm in sorted({(r.key.strength, r.key.seed, r.key.arm) for r in planned}):
         for fold in folds:
             reqs = [
                 r
-                for r in todo
+                for r in planned
                 if (r.key.strength, r.key.seed, r.key.arm) == (k, seed, arm)
                 and by_id[r.key.scenario_id].behavior in fold
             ]
-            if reqs:
-                path = (
-                    checkpoint
-                    if k == 0
-                    else attack.adapt(
-                        cfg,
-                        checkpoint,
-                        k,
-                        seed,
-                        arm,
-                        fold,
-                        shots,
-                        out_dir / "adapted" / checkpoint_label(checkpoint),
-                    )
-                )
-                out.append((path, reqs))
-    return out
+            if not reqs or all(r.key in done for r in reqs):
+                continue
+            workdir = out_dir / "adapted" / checkpoint_label(checkpoint)
+            yield (checkpoint if k == 0 else attack.adapt(cfg, checkpoint, k, seed, arm, fold, shots, workdir)), reqs
 
 
 def elicit(
@@ -220,7 +214,7 @@ def elicit(
             log.info("checkpoint %s: all rows already scored", checkpoint)
             continue
         bar = tqdm(total=len(todo), desc=f"scoring {checkpoint_label(checkpoint)}", disable=None, mininterval=5)
-        for weights, requests in model_variants(cfg, checkpoint, planned, by_id, shots, out_dir):
+        for weights, requests in model_variants(cfg, checkpoint, planned, by_id, shots, out_dir, done):
             if all(r.key in done for r in requests):
                 continue
             if str(cfg.scoring.backend) == "vllm":

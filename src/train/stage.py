@@ -125,6 +125,12 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
     if rd.is_complete() and final.exists():  # its weights came from these data, parent and settings
         rd.refuse_changed_inputs({"data": data_path}, parent_hash, settings)
         print(f"train: {out} is already complete (final weights in {final}); nothing to do")
+        mc = ModelConfig.from_cfg(cfg.model)
+        if cfg.train.save_merged and not (out / "merged").exists() and rd.writer:  # asked for after it trained
+            _save_merged(mc, load_tokenizer(mc), final, out / "merged")
+        metrics = json.loads(rd.file("metrics.json").read_text()) if rd.file("metrics.json").exists() else {}
+        if cfg.train.capability and stage == Stage.align and "capability" not in metrics:
+            print("train: its capability check was not run when it trained (train.capability was false then)")
         return final
     mc = ModelConfig.from_cfg(cfg.model)
     if init_from != "base":
@@ -164,7 +170,10 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         settings_sha256=settings,
         lineage=info,
     ) as outcome:
-        if rd.writer:
+        recorded = checkpoint_info(out) or {}
+        # sft_dpo's final weights are a DPO adapter on its SFT result, and its DPO phase says so in this file; a
+        # resume that stopped before that phase rewrote it would leave `final` labelled with the wrong parent
+        if rd.writer and not (recorded.get("phase") == "dpo" and recorded.get("init_from") == init_from):
             rd.write_json(CHECKPOINT_INFO, info)
         with tracked_run(cfg, out, job_type=str(stage), config=to_dict(cfg)) as wb:
             if wb is not None:
