@@ -16,7 +16,6 @@ from typing import Any, Callable
 
 import torch
 from omegaconf import DictConfig
-from transformers import TrainerCallback
 
 from src import TrainoutError
 from src.io import RESUME_STATE
@@ -260,12 +259,17 @@ def prune_resume_state(output_dir: Path) -> None:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
-class PruneResumeState(TrainerCallback):
-    """`prune_resume_state` after each save, on the main process (every rank has written its shards by then)."""
+def prune_after_saves():
+    """A Trainer callback: `prune_resume_state` after each save, on the main process (every rank has written its
+    shards by then). Built when training starts: transformers is imported when used, not by the config checks."""
+    from transformers import TrainerCallback
 
-    def on_save(self, args, state, control, **kwargs):
-        if state.is_world_process_zero:
-            prune_resume_state(Path(args.output_dir))
+    class PruneResumeState(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                prune_resume_state(Path(args.output_dir))
+
+    return PruneResumeState()
 
 
 def fit(trainer, final: Path):
@@ -275,7 +279,7 @@ def fit(trainer, final: Path):
     from transformers.trainer_utils import TrainOutput
 
     args = trainer.args
-    trainer.add_callback(PruneResumeState())
+    trainer.add_callback(prune_after_saves())
     last = last_checkpoint(Path(args.output_dir))
     finished = last is not None and int(last.name.split("-")[-1]) >= args.max_steps
     if args.should_save:
