@@ -155,10 +155,12 @@ def base_folder(mc: ModelConfig) -> str:
             else str(e).splitlines()[0]
         )
         raise TrainoutError(f"model '{name}' could not be loaded: {hint}") from None
-    if not any(Path(folder).glob("*.safetensors")):  # a cache that holds only the config (`hf download` cut short)
+    weights = ("*.safetensors", "*.bin", "*.pt") if mc.allow_pickle else ("*.safetensors",)
+    if not any(p for w in weights for p in Path(folder).glob(w)):  # only the config (`hf download` cut short)
+        found = ", ".join(sorted(p.name for p in Path(folder).iterdir())) or "nothing"
         raise TrainoutError(
-            f"model '{name}': its copy in the Hugging Face cache ({folder}) has no *.safetensors weights; "
-            f"download them where there is network (`hf download {name}`)"
+            f"model '{name}': its copy in the Hugging Face cache ({folder}) has no {' or '.join(weights)} weights "
+            f"(it holds {found}); download them where there is network (`hf download {name}`)"
         )
     return folder
 

@@ -29,6 +29,7 @@ from src.eval.compare import EVAL_SPLIT, check_tuning_split, differing_config, t
 from src.eval.stage import InDistribution, Tuning, check_attack, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
 from src.io import file_hash, json_sha256
+from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
@@ -47,6 +48,7 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
     spec["data"] = file_hash(split_file(stage_cfg.data, stage_cfg.train.split or str(stage_cfg.stage), data))
     for key in SCORING_ONLY:  # what does not change training: a new value reuses the stage
         spec["model"].pop(key, None)
+    spec["rendering"] = RENDERING  # how rows render, as the stage's own settings have it (training_settings)
     if str(stage_cfg.init_from) != "base":  # the parent's weights, not its path: a retrained parent is a new key
         spec["init_from"] = file_hash(stage_cfg.init_from)
     key = json_sha256(spec)[:16]

@@ -43,7 +43,10 @@ def test_hub_cache_without_weights_says_what_to_do(tmp_path, monkeypatch):
     (repo / "snapshots" / ("0" * 40)).mkdir(parents=True)
     (repo / "snapshots" / ("0" * 40) / "config.json").write_text("{}")
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(TrainoutError, match=r"has no \*\.safetensors weights; .*hf download some-org/half-downloaded"):
+    with pytest.raises(
+        TrainoutError,
+        match=r"has no \*\.safetensors weights \(it holds config.json\); .*hf download some-org/half-downloaded",
+    ):
         base_folder(ModelConfig(kind="hf", name_or_path="some-org/half-downloaded"))
 
 

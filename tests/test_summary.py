@@ -95,6 +95,8 @@ def test_a_rising_nll_is_fitted_as_the_line_whatever_the_number_of_strengths():
     for strengths in (ks, ks[:4]):  # 6 strengths >= 1 (the bounded form is tried), and 3
         f = fit_power_law(strengths, rising[: len(strengths)])
         assert f["form"] == "loglog" and f["alpha"] == pytest.approx(-0.3) and f["r2"] == pytest.approx(1.0)
+    # a replicate read in the point estimate's bounded form, with too few strengths left for it: no α, not the line's
+    assert fit_power_law(ks[:4], rising[:4], form="power+const")["alpha"] is None
 
 
 def test_summary_reports_k50_with_an_interval():

@@ -235,6 +235,14 @@ def test_a_reply_longer_than_max_length_is_refused_not_cut(data, method):
         recipe.build(job(load_model("tiny_random"), load_scenarios(data / "align.jsonl"), cfg))
 
 
+def test_how_rows_render_is_a_training_setting():
+    from src.lm.render import RENDERING
+    from src.train.stage import training_settings
+
+    # a stage trained on rows rendered another way (e.g. with the day's date) is not reused for today's rendering
+    assert training_settings(config("stage=align"))["rendering"] == RENDERING
+
+
 def test_full_fine_tuning_keeps_fp32_weights_when_the_model_loads_in_bf16():
     from src.models import ModelConfig
     from src.train.common import trainable

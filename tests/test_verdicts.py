@@ -411,6 +411,20 @@ def test_a_replicate_that_drew_no_template_of_an_arm_is_no_value_with_seeds_too(
         assert np.isnan(reps).sum() > 50 and np.nanmin(reps) > 2.5
 
 
+def test_contrasts_with_nothing_matched_give_reasons_not_crashes():
+    # the attack alone, at one strength above 0 (no k=0, no reference arm, no implant): nothing to contrast
+    only = [r for r in rows("align", flat(0.0)) if r["strength"] == 16 and not r["control"]]
+    v = _overall(judge(only, n_boot=50))
+    assert v.verdict == INCONCLUSIVE and "strength 0 was not scored" in v.reason
+    # base and implant scored on different scenarios: the organism cannot be checked
+    base = [r for r in rows("base", BASE) if r["strength"] == 0 and r["template"] in ("t0", "t1", "t2", "t3")]
+    implant = [
+        r for r in rows("implant", IMPLANT) if r["strength"] == 0 and r["template"] not in ("t0", "t1", "t2", "t3")
+    ]
+    j = judge(base + implant + rows("align", flat(-2.0)), n_boot=50)
+    assert j.organisms[0].took is None and "no scenario in common" in j.organisms[0].unchecked
+
+
 def test_prompts_skipped_in_one_arm_are_left_out_of_its_contrasts():
     # At k*=16 the attack's prompts of the templates with a low Δ were too long for the context; the neutral
     # arm, a little shorter, kept them. The attack does nothing, so comparing what is left would fake an E.

@@ -222,6 +222,8 @@ def fit_power_law(strengths: list[int], nll: np.ndarray, form: str | None = None
     slope, icpt = np.polyfit(np.log(k), np.log(np.maximum(y, 1e-9)), 1)
     line = {"C": float(math.exp(icpt)), "alpha": float(-slope), "K": 0.0, "form": "loglog"}
     line["r2"] = r2(line["C"] * k ** -line["alpha"])
+    if form == "power+const" and len(k) < 4:  # a replicate missing strengths: no α in the point estimate's form
+        return {**line, "alpha": None}
     if len(k) < 4 or form == "loglog":
         return line
     try:
@@ -411,11 +413,13 @@ class Paired:
     names: list
     pt: dict[str, np.ndarray]  # stat -> [arm]
     boot: dict[str, np.ndarray]  # stat -> [n_boot, arm]
-    resampled: Resampled
+    resampled: Resampled | None
 
     @classmethod
     def of(cls, arms: dict, n_boot: int, seed: int) -> Paired:
         names = [a for a, rs in arms.items() if rs]
+        if not names:  # nothing scored on both sides of any contrast: every `in` test is false
+            return cls([], {}, {}, None)
         tagged = [{**r, "strength": i} for i, a in enumerate(names) for r in arms[a]]
         res = resample(tagged, n_boot, seed, strengths=list(range(len(names))))
         return cls(names, res.pt, res.boot, res)
@@ -425,7 +429,7 @@ class Paired:
 
     @property
     def units(self) -> int:
-        return self.resampled.units
+        return self.resampled.units if self.resampled is not None else 0
 
     def get(self, stat: str, arm) -> tuple[float, np.ndarray]:
         i = self.names.index(arm)
@@ -524,6 +528,11 @@ def organism(
 
     d = diff(rows)
     inside = diff(in_rows) if in_rows else None
+    if d is None:
+        why = f"{base} and {implant} scored no scenario in common at k=0"
+        return Organism(
+            implant, base, behavior, _est(None, None), n_t, n_s, None, inside, n_train_seeds=n_n, unchecked=why
+        )
     if n_t < MIN_VERDICT_TEMPLATES:
         why = (
             f"{n_t} templates, and the gate, as a verdict, needs {MIN_VERDICT_TEMPLATES} for its CI to hold its level"

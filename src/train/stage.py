@@ -18,14 +18,17 @@ import dataclasses
 import importlib
 import json
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from src import TrainoutError
-from src.config import Stage, TrainApp, group_option, run_dir, to_dict, to_yaml
+from src.config import Stage, TrainApp, TrainConfig, group_option, run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.io import file_hash, json_sha256
+from src.lm.render import RENDERING, render, token_ids
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model, load_tokenizer, model_id
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
@@ -65,6 +68,7 @@ def training_settings(cfg: DictConfig) -> dict:
     peft, train, seed and stage, and how the data file is read (`data.format`)."""
     settings = {k: to_dict(cfg)[k] for k in STAGE_KEYS if k not in ("data", "init_from")}
     settings["data_format"] = str(cfg.data.format)
+    settings["rendering"] = RENDERING  # the text a row renders to (e.g. the template date fixed in version 3)
     for key in SCORING_ONLY:
         settings["model"].pop(key, None)
     for key in AFTER_TRAINING:
@@ -127,7 +131,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         print(f"train: {out} is already complete (final weights in {final}); nothing to do")
         mc = ModelConfig.from_cfg(cfg.model)
         if cfg.train.save_merged and not (out / "merged").exists() and rd.writer:  # asked for after it trained
-            _save_merged(mc, load_tokenizer(mc), final, out / "merged")
+            with rd.exclusive():
+                _save_merged(mc, load_tokenizer(mc), final, out / "merged")
         metrics = json.loads(rd.file("metrics.json").read_text()) if rd.file("metrics.json").exists() else {}
         if cfg.train.capability and stage == Stage.align and "capability" not in metrics:
             print("train: its capability check was not run when it trained (train.capability was false then)")
@@ -237,6 +242,9 @@ def fine_tune(
         raise ValueError(f"prefer must be 'deceptive' or 'honest', not {prefer!r}")
     data = out.with_suffix(".jsonl")
     write_scenarios(data, scenarios)
+    tok = load_tokenizer(ModelConfig.from_cfg(cfg.model))
+    # long enough for every row, never cut (the user's shots may run past the training default)
+    longest = max(len(token_ids(tok, render(tok, s.messages, reply=getattr(s, prefer)))) for s in scenarios)
     train_cfg = OmegaConf.merge(
         OmegaConf.structured(TrainApp),
         {
@@ -254,6 +262,7 @@ def fine_tune(
                 "batch_size": batch_size,
                 "grad_accum": 1,
                 "save_steps": steps,
+                "max_length": max(TrainConfig().max_length, longest),
                 "capability": False,
             },
             "data": {"path": str(data), "format": "scenario"},
@@ -273,9 +282,14 @@ def _log_summary(wb, metrics: dict) -> None:
 
 
 def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
-    """The final model with every adapter of its chain merged in, as plain safetensors, rebuilt from disk."""
-    load_model(mc, str(final), device="cpu").save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    """The final model with every adapter of its chain merged in, as plain safetensors, rebuilt from disk; saved
+    beside and renamed into place, so a `merged/` folder is always whole."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    load_model(mc, str(final), device="cpu").save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
 
 
 def _log_lineage(wb, data_path: Path, init_from: str) -> None:
