@@ -465,6 +465,18 @@ def test_wandb_offline_run_holds_the_training_loss(chain):
     assert logged == [(s, pytest.approx(v)) for s, v in expected] and len(logged) == 2
 
 
+def test_sft_dpo_logs_each_phase_on_its_own_axis(tmp_path, data):
+    train(tmp_path, data, "align", "method=sft_dpo", "tracker=wandb")
+    history = wandb_reader.history(wandb_reader.run_file(tmp_path))
+    sft = [(h["sft/step"], h["sft/loss"]) for h in history if "sft/loss" in h]
+    dpo = [(h["train/global_step"], h["train/loss"]) for h in history if "train/loss" in h]
+    sft_metrics = json.loads((tmp_path / "checkpoints" / "sft" / "metrics.json").read_text())
+    assert sft == [(h["step"], pytest.approx(h["loss"])) for h in sft_metrics["log_history"] if "loss" in h]
+    dpo_metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert dpo == [(h["step"], pytest.approx(h["loss"])) for h in dpo_metrics["log_history"] if "loss" in h]
+    assert len(sft) == len(dpo) == 2  # each phase's 2 steps once, not the SFT loss on the DPO phase's axis
+
+
 # ---------------------------------------------------------------- scale
 
 

@@ -58,6 +58,7 @@ class TrainJob:
     final: Path  # the final weights, written atomically
     report_to: list[str]
     run_name: str
+    callbacks: list = dataclasses.field(default_factory=list)  # extra TrainerCallbacks (sft_dpo's phase logger)
 
 
 # A recipe trains a job and returns (trainer, TrainOutput): src/train/sft.py, dpo.py (dpo, ipo), sft_dpo.py.
@@ -270,6 +271,30 @@ def prune_after_saves():
                 prune_resume_state(Path(args.output_dir))
 
     return PruneResumeState()
+
+
+def phase_logger(phase: str):
+    """A Trainer callback that logs a phase's scalars to the open W&B run as `<phase>/<name>` against
+    `<phase>/step`: sft_dpo's SFT phase, whose own steps would otherwise restart the DPO phase's
+    `train/global_step` axis with another loss on it."""
+    from transformers import TrainerCallback
+
+    class PhaseLogger(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            import wandb
+
+            if state.is_world_process_zero and wandb.run is not None:
+                wandb.define_metric(f"{phase}/step")
+                wandb.define_metric(f"{phase}/*", step_metric=f"{phase}/step")
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            import wandb
+
+            if state.is_world_process_zero and wandb.run is not None and logs:
+                scalars = {f"{phase}/{k}": v for k, v in logs.items() if isinstance(v, (int, float))}
+                wandb.log({**scalars, f"{phase}/step": state.global_step})
+
+    return PhaseLogger()
 
 
 def fit(trainer, final: Path):

@@ -46,6 +46,7 @@ def build(job: TrainJob) -> DPOTrainer:
         args=args,
         train_dataset=Dataset.from_list(rows),
         processing_class=job.tokenizer,
+        callbacks=job.callbacks,
         peft_config=peft,
     )
     kept = len(trainer.train_dataset)

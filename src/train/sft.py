@@ -59,6 +59,7 @@ def build(job: TrainJob) -> SFTTrainer:
         args=args,
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
+        callbacks=job.callbacks,
         peft_config=lora_config(job.cfg.peft),
     )
     kept = len(trainer.train_dataset)

@@ -19,7 +19,7 @@ from src.io import file_hash
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model
 from src.rundir import RunDir, is_main_process
 from src.train import dpo, sft
-from src.train.common import TrainJob, free_memory, trainable
+from src.train.common import TrainJob, free_memory, phase_logger, trainable
 
 
 def train(job: TrainJob):
@@ -32,15 +32,24 @@ def train(job: TrainJob):
 
     steps = job.cfg.method.sft_steps or job.cfg.train.max_steps
     if not (sft_dir / "final").exists():
-        sft.train(
+        sft_trainer, _ = sft.train(
             replace(
                 job,
                 cfg=OmegaConf.merge(job.cfg, {"train": {"max_steps": steps}}),
                 checkpoints=sft_dir,
                 final=sft_dir / "final",
                 run_name=f"{job.run_name}-sft",
+                # its loss as sft/loss on its own axis: the run's train/* axis is the DPO phase's
+                report_to=[],
+                callbacks=[phase_logger("sft")] if "wandb" in job.report_to else [],
             )
         )
+        if is_main_process():  # the run's metrics.json holds the DPO phase's history; this, the SFT phase's
+            RunDir(sft_dir, "sft").write_json(
+                "metrics.json",
+                {"global_step": sft_trainer.state.global_step, "log_history": sft_trainer.state.log_history},
+            )
+        del sft_trainer
     else:
         print(f"train: SFT phase already done ({sft_dir / 'final'})")
     job.model = None  # in place: the caller's job holds the same object, and the SFT model must go before DPO's loads
