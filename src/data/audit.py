@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from src import TrainoutError
-from src.lm.render import render, token_ids
 from src.scenarios import Scenario
 
 LENGTH_TOLERANCE = 0.20  # deceptive/honest token ratio within 1 ± this: reported (card), not required
@@ -60,11 +59,6 @@ def raise_on_hard(results: Iterable[AuditResult]) -> None:
 def count_tokens(tokenizer, text: str) -> int:
     """Tokens of a reply on its own (no special tokens), the unit of the length-match audit."""
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
-def prompt_tokens(tokenizer, messages: list[dict[str, str]]) -> int:
-    """Tokens of the prompt exactly as the scorer renders it (src.lm.render)."""
-    return len(token_ids(tokenizer, render(tokenizer, messages)))
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:

@@ -9,8 +9,9 @@ from dataclasses import asdict, is_dataclass
 from statistics import mean
 from typing import Any
 
-from src.data.audit import AuditResult, count_tokens, prompt_tokens
+from src.data.audit import AuditResult, count_tokens
 from src.data.generate import GENERATOR_VERSION
+from src.lm.render import rendered_tokens
 from src.scenarios import Scenario
 
 
@@ -153,7 +154,7 @@ def dataset_card(
             ss = splits[n]
             if not ss:
                 continue
-            p = [prompt_tokens(tokenizer, s.messages) for s in ss]
+            p = [rendered_tokens(tokenizer, s.messages) for s in ss]
             h = [count_tokens(tokenizer, s.honest) for s in ss]
             d = [count_tokens(tokenizer, s.deceptive) for s in ss]
             lines.append(f"| {n} | {len(ss)} | {_stats(p)} | {_stats(h)} | {_stats(d)} |")

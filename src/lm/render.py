@@ -62,6 +62,11 @@ def render(tokenizer, messages: list[dict], prefill: str = "", reply: str | None
     return _template(tokenizer, messages + [{"role": "assistant", "content": content}])
 
 
+def rendered_tokens(tokenizer, messages: list[dict], reply: str | None = None) -> int:
+    """How many tokens the scorer reads for a prompt (reply=None), or a prompt and its reply."""
+    return len(token_ids(tokenizer, render(tokenizer, messages, reply=reply)))
+
+
 def render_context(tokenizer, messages: list[dict]) -> str:
     """A conversation so far, with no turn opened after it: the shared part that a cache can keep."""
     if tokenizer.chat_template is None:

@@ -184,14 +184,10 @@ def chat_template_kwargs() -> dict:
 def refuse_cut_replies(job: TrainJob, replies: Callable[[Scenario], list[str]]) -> None:
     """TRL cuts a row longer than train.max_length at its end, which is the reply: the part where the honest and
     deceptive replies differ, and the end of the turn that the scorer scores. Refuse that before training."""
-    from src.lm.render import render, token_ids
+    from src.lm.render import rendered_tokens
 
     limit = job.cfg.train.max_length
-    lengths = [
-        len(token_ids(job.tokenizer, render(job.tokenizer, s.messages, reply=r)))
-        for s in job.scenarios
-        for r in replies(s)
-    ]
+    lengths = [rendered_tokens(job.tokenizer, s.messages, r) for s in job.scenarios for r in replies(s)]
     over = [n for n in lengths if n > limit]
     if over:
         raise TrainoutError(

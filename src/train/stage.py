@@ -28,7 +28,7 @@ from src import TrainoutError
 from src.config import Stage, TrainApp, TrainConfig, group_option, run_dir, to_dict, to_yaml
 from src.data import load_split, split_file
 from src.io import file_hash, json_sha256
-from src.lm.render import RENDERING, render, token_ids
+from src.lm.render import RENDERING, rendered_tokens
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model, load_tokenizer, model_id
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
@@ -244,7 +244,7 @@ def fine_tune(
     write_scenarios(data, scenarios)
     tok = load_tokenizer(ModelConfig.from_cfg(cfg.model))
     # long enough for every row, never cut (the user's shots may run past the training default)
-    longest = max(len(token_ids(tok, render(tok, s.messages, reply=getattr(s, prefer)))) for s in scenarios)
+    longest = max(rendered_tokens(tok, s.messages, getattr(s, prefer)) for s in scenarios)
     train_cfg = OmegaConf.merge(
         OmegaConf.structured(TrainApp),
         {
