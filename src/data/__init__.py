@@ -31,7 +31,9 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
             return f
         return p
     if generated is None:
-        raise TrainoutError("no data: set data.path, or run the data stage first")
+        raise TrainoutError(
+            "no data: set data.path to a `python -m src.data` run folder, or data.path=data for the committed splits"
+        )
     return generated / SPLIT_FILE.format(split)
 
 
