@@ -45,9 +45,18 @@ def json_sha256(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def read_rows(path: str | Path, repair: bool = False) -> list[dict]:
+def read_json(path: str | Path):
+    """A JSON file's value; one line naming the file when it is not JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TrainoutError(f"{path}: not a JSON file ({e}); fix or remove it") from None
+
+
+def read_rows(path: str | Path, repair: bool = False, required: tuple[str, ...] = ()) -> list[dict]:
     """Rows of a JSONL results file. A torn last line (a kill mid-write) is left out; the file's writer passes
-    `repair` to cut it off before appending. Readers never touch the file: its writer may still be running."""
+    `repair` to cut it off before appending. Readers never touch the file: its writer may still be running.
+    A row that is not an object with the `required` keys stops the read, naming the file and line."""
     path = Path(path)
     if not path.exists():
         return []
@@ -63,9 +72,13 @@ def read_rows(path: str | Path, repair: bool = False) -> list[dict]:
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError as e:
             raise TrainoutError(f"{path}:{lineno}: not a JSON row ({e.msg}); fix or remove that line") from None
+        missing = [k for k in required if k not in row] if isinstance(row, dict) else ["an object"]
+        if missing:
+            raise TrainoutError(f"{path}:{lineno}: the row lacks {', '.join(missing)}; fix or remove that line")
+        rows.append(row)
     return rows
 
 

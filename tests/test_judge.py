@@ -115,6 +115,31 @@ def test_sampling_is_reproducible_and_the_shared_cache_is_exact(tiny):
         assert replies == [tok.decode(alone[0, ids.shape[1] :], skip_special_tokens=True).strip()] * 2
 
 
+def test_the_folder_s_sampling_defaults_do_not_reach_the_samples(tiny):
+    """Replies come from the distribution p reads, whatever generation_config.json asks for."""
+    model, tok = tiny
+    scenarios = spread(load_scenarios(DATA / "scenarios_eval.jsonl"), 2, seed=0)
+    how = Sampling(samples=3, temperature=1.0, max_new_tokens=8)
+    first = sample_replies(model, tok, scenarios, how, seed=5)
+    saved = model.generation_config
+    asks = {"min_p": 0.9, "repetition_penalty": 3.0, "no_repeat_ngram_size": 1}
+    model.generation_config = type(saved)(**{**saved.to_dict(), **asks})
+    try:
+        assert sample_replies(model, tok, scenarios, how, seed=5) == first
+        assert model.generation_config.min_p == 0.9  # and the folder's config is left as it was
+    finally:
+        model.generation_config = saved
+
+
+def test_the_llm_judge_reads_the_references_in_both_orders():
+    llm = LLMJudge.__new__(LLMJudge)  # the prompt only: no model needed
+    scenarios = load_scenarios(DATA / "scenarios_eval.jsonl")[:40]
+    first = [llm.prompt(s, "I did it.")[1]["content"] for s in scenarios]
+    honest_first = [q.index("Honest reference") < q.index("Deceptive reference") for q in first]
+    assert 0 < sum(honest_first) < len(first)
+    assert first == [llm.prompt(s, "I did it.")[1]["content"] for s in scenarios]  # fixed per scenario and reply
+
+
 JUDGE_ARGS = ["model=tiny_random", "tracker=none", "judge.n=5", "judge.samples=2", "judge.max_new_tokens=6"]
 
 
@@ -165,8 +190,12 @@ def test_summary_rate_and_a_monotone_spearman(tmp_path):
     for f, name in ((judged, JUDGE_FILE), (elicited, "elicitation.jsonl")):
         (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in f))
     table = judge_table(tmp_path, n_boot=200)
-    assert "| align | 6 | 54 | 21 | 27 | 6 (11%) | 0.44 [" in table and "| 1.00 [1.00, 1.00] |" in table
+    assert "| align | 6 | 54 | 21 | 27 | 6 (11%) | 0.44 [" in table and "| 1.00 [1.00, 1.00] | 6 |" in table
     assert judge_table(tmp_path / "nothing") == ""
+    # a scenario whose replies are all unclear has no rate: it stays out of ρ, and the table says so
+    all_unclear = [dict(r, label="unclear") if r["scenario_id"] == "s0" else r for r in judged]
+    (s,) = judge_summary(all_unclear, elicited, n_boot=50)
+    assert (s["scenarios"], s["scenarios_in_rho"]) == (6, 5)
 
 
 def test_spearman_matches_scipy_with_ties():
@@ -183,6 +212,14 @@ def test_llm_judge_runs_and_answers_a_label():
     assert parse_label(" Honest.") == "honest" and parse_label("honest, mostly") == "unclear"
 
 
+def test_the_judge_check_shows_a_model_both_references():
+    from helpers import script
+
+    got = script("check_llm_judge").check("tiny_random", DATA / "scenarios_eval.jsonl", n=3)
+    assert [sum(c.values()) for c in got.values()] == [3, 3]
+    assert all(set(c) <= set(LABELS) for c in got.values())
+
+
 def test_config_has_the_judge_block():
     for app, n, samples in (("eval", 24, 8), ("pipeline", 12, 4)):  # the pipeline's demo: its CPU budget
         jc = compose(app, "seed=3").judge
@@ -197,3 +234,9 @@ def test_the_eval_stage_samples_and_judges(tmp_path):
     rows = read_rows(tmp_path / JUDGE_FILE)
     assert len(rows) == 10 and {r["checkpoint"] for r in rows} == {"base"}
     assert "| base | 5 | 10 |" in judge_table(tmp_path, n_boot=20)
+    # a comparison of runs carries the same section, under its labels
+    from src.eval.compare import compare
+
+    compare([tmp_path], tmp_path / "cmp", n_boot=20)
+    assert "## Sampled replies" in (report := (tmp_path / "cmp" / "report.md").read_text())
+    assert "| base | 5 | 10 |" in report

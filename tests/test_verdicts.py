@@ -497,6 +497,52 @@ def test_compare_pools_runs_that_differ_only_in_seed(tmp_path):
     assert "| base (seed 2) |" in report  # the measurement table keeps trained models apart
 
 
+def test_differences_pair_checkpoints_within_a_run_never_across_configurations(tmp_path):
+    from src.eval.compare import differences, load_runs
+
+    runs = []
+    for beta, align in ((0.1, ONE_RECOVERS[0]), (0.5, ONE_RECOVERS[1])):
+        runs.append(tmp_path / f"beta{beta}")
+        data = [{k: v for k, v in r.items() if k != "train_seed"} for r in seeded(0, align)]
+        _write_run(runs[-1], {"name": "sweep", "seed": 0, "pipeline": {"beta": beta}}, data)
+    data, _, _ = load_runs(runs)
+    labels = list(dict.fromkeys(r["checkpoint"] for r in data))
+    pairs = {(d["from"], d["to"]) for d in differences(data, labels, n_boot=20, seed=0)}
+    assert pairs == {
+        (f"{a} [beta={beta}]", f"{b} [beta={beta}]")
+        for beta in (0.1, 0.5)
+        for a, b in (("base", "implant"), ("implant", "align"))
+    }
+
+
+def test_compare_names_the_file_of_a_bad_input(tmp_path):
+    from src import TrainoutError
+    from src.eval.compare import compare
+
+    good = seeded(0, ONE_RECOVERS[0])[:40]
+    _write_run(tmp_path / "a", {"seed": 0}, good)
+    (tmp_path / "a" / "config.yaml").write_text("seed: [0\n")
+    with pytest.raises(TrainoutError, match=r"a/config.yaml: not YAML"):
+        compare([tmp_path / "a"], tmp_path / "cmp", n_boot=10)
+    _write_run(tmp_path / "b", {"seed": 0}, good[:3] + [{k: v for k, v in good[3].items() if k != "template"}])
+    with pytest.raises(TrainoutError, match=r"b/elicitation.jsonl:4: the row lacks template"):
+        compare([tmp_path / "b"], tmp_path / "cmp", n_boot=10)
+    _write_run(tmp_path / "c", {"seed": 0}, [])
+    with pytest.raises(TrainoutError, match=r"c/elicitation.jsonl has no rows"):
+        compare([tmp_path / "c"], tmp_path / "cmp", n_boot=10)
+
+
+def test_the_report_tells_an_unfitted_curve_from_a_flat_one(tmp_path):
+    from src.eval.compare import compare
+
+    one_strength = [r for r in seeded(0, ONE_RECOVERS[0]) if r["strength"] in (0, 4)]
+    _write_run(tmp_path / "a", {"seed": 0}, one_strength)
+    compare([tmp_path / "a"], tmp_path / "cmp", n_boot=10)
+    report = (tmp_path / "cmp" / "report.md").read_text()
+    assert "Not fitted for base, implant, align: fewer than two strengths" in report
+    assert "no power-law trend" not in report
+
+
 def test_seeds_group_within_each_swept_value(tmp_path):
     from src.eval.compare import describe_runs
 
@@ -546,6 +592,10 @@ def test_runs_pool_as_seeds_only_when_they_are_one_configuration_trained_again(t
     one = trained("align-one", 0)
     with pytest.raises(TrainoutError, match="same configuration and training seed"):
         described({"seed": 0, "checkpoints": ["base", one]}, {"seed": 1, "checkpoints": ["base", one]})
+    # Base, or a folder with no training manifest, under two eval seeds: one model, whatever the seeds say.
+    for checkpoints in (["base"], ["base", "elsewhere/align"]):
+        with pytest.raises(TrainoutError, match="record no training seed"):
+            described({"seed": 0, "checkpoints": checkpoints}, {"seed": 1, "checkpoints": checkpoints})
     # A run with no seed beside seeded ones.
     with pytest.raises(TrainoutError, match="records no seed"):
         described({"seed": 0}, {"seed": 1}, {})

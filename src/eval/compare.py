@@ -32,10 +32,12 @@ from omegaconf import DictConfig
 from src import TrainoutError
 from src.config import CONF_DIR, one_line_errors, run_dir, to_dict, to_yaml
 from src.eval.attacks.base import ATTACK_ARM, arm_of
+from src.eval.judge import JUDGE_FILE, judge_section
 from src.eval.report import evidence_withholds, plot_curves, plot_nll, write_report
 from src.eval.summary import (
     NO_VERDICT,
     REFERENCE_ARMS,
+    RUN_TAG,
     TRAIN_SEED,
     Judgement,
     build_curve,
@@ -45,7 +47,7 @@ from src.eval.summary import (
     point,
     summarize,
 )
-from src.io import atomic_save_figure, atomic_write_text, read_rows
+from src.io import atomic_save_figure, atomic_write_text, read_json, read_rows
 from src.lm.measure import evidence_pairs, measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
@@ -56,6 +58,9 @@ EVAL_SPLIT = "eval"  # held out for the verdicts: nothing that tunes or selects 
 # A run's training seed, and the keys that follow it (`${seed}` in conf/scenarios.yaml and conf/judge.yaml)
 # unless pinned: replicates of one configuration, never a swept variable.
 SEED_KEYS = ("seed", "data.seed", "judge.seed")
+# what the summaries read of every elicitation row (src.eval.elicit writes these and more)
+JUDGE_ROW_KEYS = ("judge", "checkpoint", "scenario_id", "template", "label")
+ROW_KEYS = ("checkpoint", "behavior", "attack", "strength", "seed", "scenario_id", "template", "delta", "p_behavior")
 IGNORED_KEYS = re.compile(r"^(hydra|checkpoints|tracker|tags)(\.|$)")
 LABEL_SKIP = {
     "name",
@@ -116,7 +121,7 @@ def _capability(checkpoint_path: str) -> dict:
     folder = _training_run(checkpoint_path, CHECKPOINT_INFO, "metrics.json")
     if folder is None:
         return {}
-    cap = json.loads((folder / "metrics.json").read_text()).get("capability") or {}
+    cap = read_json(folder / "metrics.json").get("capability") or {}
     return {
         f"capability.{k}": v
         for k, v in _flatten(cap).items()
@@ -152,6 +157,20 @@ def _training_seeds(flat: dict) -> set | None:
     return seeds
 
 
+def _config(run: Path) -> dict:
+    """A run's config.yaml ({} when it has none); one line naming the file when it is not a YAML mapping."""
+    f = run / "config.yaml"
+    if not f.exists():
+        return {}
+    try:
+        config = yaml.safe_load(f.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise TrainoutError(f"{f}: not YAML ({str(e).splitlines()[0]}); fix it or remove the run") from None
+    if not isinstance(config, dict):
+        raise TrainoutError(f"{f}: not a mapping of config keys; fix it or remove the run")
+    return config
+
+
 def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     """Each run's tag and training seed, and the config keys that differ between runs (seed keys aside:
     seeds are replicates of a configuration, not a swept variable).
@@ -160,9 +179,10 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     the seeds of a pipeline sweep (each seed trains its own chain) and counts only where it may show other
     models: when some run's checkpoints were not trained with that run's own `seed` (an eval-only run
     pools with others only when its `seed` is its checkpoints' training seed). The same configuration and
-    training seed twice, or a run with no seed beside seeded ones, is refused: neither is one more trained
+    training seed twice, a run with no seed beside seeded ones, or runs whose checkpoints record no training
+    seed (base, a model trained elsewhere) under several eval seeds, are refused: none is one more trained
     model."""
-    configs = [yaml.safe_load((r / "config.yaml").read_text()) if (r / "config.yaml").exists() else {} for r in runs]
+    configs = [_config(r) for r in runs]
     flats = [_flatten(c) for c in configs]
     diff_keys = [k for k in differing_config(configs) if k not in SEED_KEYS]
     seeds = []
@@ -186,8 +206,16 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     for group, tag, run in zip(groups, short, runs):
         if group not in tags:  # another configuration with the same short label: its folder tells them apart
             tags[group] = tag if tag not in tags.values() else f"{tag} ({'/'.join(run.parts[-2:])})"
+    # a run's config names its checkpoints (hand-written configs may not) and none records a training seed
+    untrained = [f.get("checkpoints") is not None and not t for f, t in zip(flats, trained)]
     for group in set(groups):
         members = [(r, s) for r, s, g in zip(runs, seeds, groups) if g == group]
+        if len(members) > 1 and any(u for u, g in zip(untrained, groups) if g == group):
+            raise TrainoutError(
+                f"runs {', '.join(str(r) for r, _ in members)} differ only in `seed`, but their checkpoints record "
+                "no training seed (base, or a model trained elsewhere): they are the same models under other shot "
+                "draws, not several trained models. Compare one of them (more draws: attack.seeds=N)"
+            )
         seen = [s for _, s in members]
         twice = sorted({str(s) for s in seen if seen.count(s) > 1})
         if twice:
@@ -212,7 +240,13 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
     described, diff_keys = describe_runs(runs)
     all_rows, info, caps, paths = [], {}, {}, {}
     for run in described:
-        for r in read_rows(run.path / rows_file):
+        found = read_rows(run.path / rows_file, required=ROW_KEYS)
+        if not found and rows_file == "elicitation.jsonl":  # the optional in-distribution rows may be absent
+            raise TrainoutError(
+                f"{run.path / rows_file} has no rows (a run stopped before its first one?): finish that run by "
+                "rerunning its command, or leave it out of runs="
+            )
+        for r in found:
             label = r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"
             if label not in info:
                 info[label] = {
@@ -224,7 +258,7 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
             if run.train_seed not in caps[label]:
                 caps[label][run.train_seed] = _capability(r.get("checkpoint_path", "base"))
                 paths.setdefault(label, []).append(str(run.path))
-            all_rows.append({**r, "checkpoint": label, TRAIN_SEED: run.train_seed})
+            all_rows.append({**r, "checkpoint": label, TRAIN_SEED: run.train_seed, RUN_TAG: run.tag})
     for label, per_seed in caps.items():
         info[label]["run"] = ";".join(paths[label])  # one run per training seed
         info[label]["train_seeds"] = ",".join(map(str, sorted(per_seed, key=str)))
@@ -232,6 +266,16 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
             values = [c[key] for c in per_seed.values() if key in c]
             info[label][key] = sum(values) / len(values)
     return all_rows, info, diff_keys
+
+
+def load_judge_rows(runs: list[Path]) -> list[dict]:
+    """Every run's sampled, judged replies (judge.jsonl), under the labels `load_runs` gives its rows."""
+    described, _ = describe_runs(runs)
+    out = []
+    for run in described:
+        for r in read_rows(run.path / JUDGE_FILE, required=JUDGE_ROW_KEYS):
+            out.append({**r, "checkpoint": r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"})
+    return out
 
 
 def by_seed(rows: list[dict]) -> list[dict]:
@@ -408,7 +452,7 @@ def skipped_prompts(info: dict[str, dict]) -> list[dict]:
     for run in runs:
         f = Path(run) / "skipped.json"
         if f.exists():
-            out += json.loads(f.read_text())
+            out += read_json(f)
     return out
 
 
@@ -438,13 +482,18 @@ def write_csv(path: Path, table: list[dict]) -> None:
 
 
 def differences(rows: list[dict], labels: list[str], n_boot: int, seed: int) -> list[dict]:
-    """Each checkpoint against the one before it (base -> implant -> align, or along a sweep), k=0 and max."""
+    """Each checkpoint against the one before it in its own run (base -> implant -> align, or align@N along
+    the alignment steps), k=0 and the largest strength; in a comparison, never across two configurations."""
     out = []
-    by = {}
+    by, run_of = {}, {}
     for r in rows:
+        run_of.setdefault(r["checkpoint"], r.get(RUN_TAG))
         if arm_of(r) == ATTACK_ARM and not r.get("twin"):
             by.setdefault(r["checkpoint"], []).append(r)
-    for a, b in zip(labels, labels[1:]):
+    chains: dict = {}
+    for label in labels:
+        chains.setdefault(run_of.get(label), []).append(label)
+    for a, b in (pair for chain in chains.values() for pair in zip(chain, chain[1:])):
         ks = sorted({r["strength"] for r in by[a]} & {r["strength"] for r in by[b]})
         for k in [ks[0], ks[-1]] if len(ks) > 1 else ks:
             d = paired_difference(by[a], by[b], k, "p", n_boot, seed)
@@ -559,6 +608,7 @@ def compare(
     chosen = selection(runs)
     if chosen:
         atomic_write_text(out / "selection.json", json.dumps(chosen, indent=1) + "\n")
+    sampled = judge_section(load_judge_rows(runs), rows, n_boot, seed)  # seeds of one label pool, as in the CIs
     all_tables = []
     for attack in attacks:
         suffix = "" if len(attacks) == 1 else f"_{attack}"
@@ -574,6 +624,7 @@ def compare(
             suffix=suffix,
             in_distribution=in_rows,
             chosen=chosen,
+            sampled=sampled,
         )
         atomic_write_text(out / f"summary{suffix}.json", json.dumps(summaries, indent=1) + "\n")
         all_tables += table
@@ -618,7 +669,8 @@ def main(cfg: DictConfig) -> None:
                 wb.log({"comparison": wandb.Table(columns=cols, data=[[str(r.get(c)) for c in cols] for r in table])})
                 wb.log({p.stem: wandb.Image(str(p)) for p in sorted(out.glob("*.png"))})
         outcome.outputs = {"comparison": out / "comparison.csv"}
-    print(f"compare: {len(runs)} eval run(s) -> {out / 'report.md'} and comparison.csv")
+    reports = ", ".join(p.name for p in sorted(out.glob("report*.md")))
+    print(f"compare: {len(runs)} eval run(s) -> {out}: {reports}, comparison.csv")
 
 
 if __name__ == "__main__":

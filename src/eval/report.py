@@ -193,7 +193,8 @@ def organism_sentence(o: Organism) -> str:
     if o.took:
         on = basis(o.n_train_seeds, o.n_templates, o.n_scenarios)
         return f"Model organism: {pair} held-out Δ = {show(o.delta, True)} nats ({on}): took." + inside
-    where = "includes 0" if o.delta["ci"][1] is not None and o.delta["ci"][1] >= 0 else "lies below 0"
+    hi = o.delta["ci"][1]
+    where = "has no interval" if hi is None else "includes 0" if hi >= 0 else "lies below 0"
     return (
         f"**No model organism took** ({pair} held-out Δ = {show(o.delta, True)} nats, "
         f"{basis(o.n_train_seeds, o.n_templates, o.n_scenarios)}: "
@@ -614,11 +615,13 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
         "| checkpoint | C | α [95% CI] | K | R² | k50 [95% CI] |",
         "|---|---|---|---|---|---|",
     ]
-    no_trend = []
+    no_trend, unfitted = [], []
     for r in table:
         if r["behavior"] == "all":
             k50 = _fmt(r["k50"], 1) if r["k50"] is not None else "not reached"
-            if r["fit_r2"] is None or r["fit_r2"] < 0.5:
+            if r["C"] is None:  # under two strengths >= 1 scored: a reference line, or one attack strength
+                unfitted.append(r["checkpoint"])
+            elif r["fit_r2"] is None or r["fit_r2"] < 0.5:  # None: a flat NLL
                 no_trend.append(r["checkpoint"])
             lines.append(
                 f"| {r['checkpoint']} | {_fmt(r['C'])} | {_fmt(r['alpha'])} {_ci([r['alpha_lo'], r['alpha_hi']])} | "
@@ -630,6 +633,8 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
             f"R² < 0.5 for {', '.join(no_trend)}: NLL shows no power-law trend in k there, so read C, α "
             "and K as a flat curve, not as a measured exponent.",
         ]
+    if unfitted:
+        lines += ["", f"Not fitted for {', '.join(unfitted)}: fewer than two strengths k ≥ 1 were scored there."]
     cap = [r for r in table if r["behavior"] == "all" and any(k.startswith("capability.") for k in r)]
     if cap:
         keys = sorted({k for r in cap for k in r if k.startswith("capability.")})
@@ -656,6 +661,7 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
             for t, v in s["per_template"].items():
                 lo, hi = v.get(f"p@{ks[0]}"), v.get(f"p@{ks[-1]}")  # "—": not scored there (a reference line)
                 lines.append(f"| {s['checkpoint']} | {t} | {_fmt(lo)} | {_fmt(hi)} |")
-    lines += ["", "Files: `comparison.csv` (one row per checkpoint x behavior x attack), `summary.json`."]
+    summary = f"summary{path.stem.removeprefix('report')}.json"  # report_<attack>.md beside summary_<attack>.json
+    lines += ["", f"Files: `comparison.csv` (one row per checkpoint x behavior x attack), `{summary}`."]
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

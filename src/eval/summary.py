@@ -31,6 +31,7 @@ from src.lm.measure import ci_levels
 from src.lm.measure import percentile_ci as _ci
 
 TRAIN_SEED = "train_seed"  # the training seed of the run a row came from (set by compare.load_runs)
+RUN_TAG = "run_tag"  # the configuration (swept values) of the run a row came from (set by compare.load_runs)
 
 STATS = {
     "p": "p_behavior",
