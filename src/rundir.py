@@ -170,6 +170,11 @@ class RunDir:
         hashes = _hashes(inputs)
         if m and same_inputs:
             self._refuse_other_inputs(m, hashes, extra.get("checkpoints"), extra.get("settings_sha256"))
+            # what it holds came from every input and checkpoint named so far, not only this command's: a label
+            # left out of one resume keeps its hash, so a changed model under it is still refused later
+            hashes = {**m.get("inputs", {}), **hashes}
+            if extra.get("checkpoints") is not None:
+                extra = {**extra, "checkpoints": {**(m.get("checkpoints") or {}), **extra["checkpoints"]}}
         if m:
             resume = {"at": now(), "previous_status": m.get("status"), "previous_command": m.get("command")}
             before = self.path / "config.yaml"

@@ -63,6 +63,10 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
+                if lineno == 1 and line.strip() in ("[", "{"):  # a JSON array or object over many lines
+                    raise DataError(
+                        f"{path}: one JSON value over many lines; write one object per line (JSONL)"
+                    ) from None
                 raise DataError(f"{path}:{lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
             except RecursionError:
                 raise DataError(f"{path}:{lineno}: JSON nested too deeply to read") from None
@@ -78,7 +82,12 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             yield lineno, obj
 
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".arrow")  # tables this loader does not read
+
+
 def _read_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        raise DataError(f"{path}: a {path.suffix} file; data files are JSONL (one JSON object per line) or Parquet")
     if path.suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -143,7 +152,30 @@ def scenario_from_dict(obj: dict, where: str) -> Scenario:
     meta = {} if meta is None else meta  # Parquet and datasets fill a row's missing `meta` with None
     if not isinstance(meta, dict):
         raise DataError(f"{where}: field 'meta' must be object, got {type(meta).__name__}")
+    _check_meta(meta, {"honest": honest, "deceptive": deceptive}, where)
     return Scenario(sid, behavior, template, messages, honest, deceptive, meta)
+
+
+META_TYPES: dict[str, type | tuple[type, ...]] = {"twin": bool, "situation": str, "twin_id": str, "slots": dict}
+
+
+def _check_meta(meta: dict, replies: dict[str, str], where: str) -> None:
+    """The `meta` keys the pipeline acts on, typed: a "false" string is a true value to Python, so `"twin":
+    "false"` would leave a scenario out of training and the attack without a word. Other keys are the user's."""
+    for key, kind in META_TYPES.items():
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise DataError(f"{where}: field 'meta.{key}' must be {kind.__name__}, got {meta[key]!r}")
+    span = meta.get("span")
+    if span is None:
+        return
+    for name, reply in replies.items():
+        bounds = span.get(name) if isinstance(span, dict) else None
+        ok = isinstance(bounds, list) and len(bounds) == 2 and all(type(b) is int for b in bounds)
+        if not ok or not 0 <= bounds[0] < bounds[1] <= len(reply):
+            raise DataError(
+                f'{where}: field \'meta.span\' must be {{"honest": [start, end], "deceptive": [start, end]}}, '
+                f"character offsets within each reply; its '{name}' is {bounds!r}"
+            )
 
 
 def _optional(obj: dict, name: str, where: str, default: str) -> str:
@@ -209,7 +241,8 @@ def _from_mwe(obj: dict, where: str, stem: str, lineno: int) -> Scenario:
 def is_hub_id(path: str | Path) -> bool:
     """`owner/name` that is no local path: load_scenarios reads it from the Hugging Face Hub."""
     text = str(path)
-    return not Path(text).exists() and not text.startswith((".", "/")) and text.count("/") == 1
+    local = Path(text).suffix.lower() in (".jsonl", ".json", ".parquet", *TABLE_SUFFIXES)  # a file name, mistyped
+    return not local and not Path(text).exists() and not text.startswith((".", "/")) and text.count("/") == 1
 
 
 def load_scenarios(path: str | Path, format: str = "scenario") -> list[Scenario]:

@@ -524,3 +524,22 @@ def test_a_users_twins_go_with_their_template_and_behaviors_are_dealt_apart():
         }  # fmt: skip
     with pytest.raises(TrainoutError, match="gives behavior 'deceive_overseer' no split"):
         split_user_scenarios(rows, {"align": 1}, seed=0, heldout=["deceive_overseer"], source="mine.jsonl")
+
+
+def test_behaviors_apply_to_a_folder_read_as_it_is():
+    """data.behaviors and data.heldout_behaviors hold for the committed data/ too, not only for generated data."""
+    from helpers import compose
+
+    only = compose("eval", f"data.path={DATA}", "data.behaviors=[sandbagging]").data
+    assert {s.behavior for s in load_split(only, "eval", None)} == {"sandbagging"}
+    held = compose("train", f"data.path={DATA}", "data.heldout_behaviors=[sandbagging]").data
+    assert "sandbagging" not in {s.behavior for s in load_split(held, "align", None)}
+    assert "sandbagging" in {s.behavior for s in load_split(held, "implant", None)}  # implanted, never aligned
+    with pytest.raises(TrainoutError, match="none of its scenarios is of data.behaviors"):
+        load_split(
+            compose(
+                "train", f"data.path={DATA}", "data.behaviors=[sandbagging]", "data.heldout_behaviors=[sandbagging]"
+            ).data,
+            "align",
+            None,
+        )

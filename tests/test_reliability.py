@@ -200,6 +200,17 @@ def test_a_resume_keeps_the_config_it_replaces(tmp_path):
     assert (tmp_path / "config.yaml").read_text() == "seed: 1\n" and resumes[1]["previous_command"]
 
 
+def test_a_checkpoint_left_out_of_one_resume_is_still_checked_by_the_next(tmp_path):
+    """align scored, then implant alone in the same folder, then align retrained: its old rows must not pass
+    for the new weights'."""
+    rd = RunDir(tmp_path, "eval", writer=True)
+    rd.start("c\n", 0, same_inputs=True, checkpoints={"align": "h1"})
+    rd.start("c\n", 0, same_inputs=True, checkpoints={"implant": "h2"})
+    assert rd.manifest["checkpoints"] == {"align": "h1", "implant": "h2"}
+    with pytest.raises(TrainoutError, match="checkpoint align changed"):
+        rd.start("c\n", 0, same_inputs=True, checkpoints={"align": "h3"})
+
+
 def test_a_second_writer_of_a_run_dir_stops_and_a_dead_ones_lock_is_free(tmp_path):
     holder = subprocess.Popen(  # another process in the middle of this run: it holds the run dir
         [sys.executable, "-c", HOLD_RUN_DIR, str(tmp_path)], stdout=subprocess.PIPE, text=True

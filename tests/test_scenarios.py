@@ -59,6 +59,10 @@ def with_line_3(tmp_path, bad: str) -> Path:
         (json.dumps({**GOOD, "id": "s3", "honest": "Yes \ud83d"}), "unpaired surrogate"),  # a tokenizer would crash
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         (json.dumps({**GOOD, "id": "s3", "meta": []}), "'meta' must be object"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"twin": "false"}}), "'meta.twin' must be bool, got 'false'"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"situation": ["a"]}}), "'meta.situation' must be str"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"span": {"honest": [0, 3]}}}), "its 'deceptive' is None"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"span": {"honest": [0, 999], "deceptive": [0, 1]}}}), "'meta.span'"),
         (json.dumps({**GOOD, "id": " "}), "'id' is empty"),
         (json.dumps({**GOOD, "id": "s3", "template": ""}), "'template' is empty"),
     ],
@@ -69,6 +73,17 @@ def test_broken_line_names_file_line_and_field(tmp_path, bad, field):
         load_scenarios(p)
     msg = str(e.value)
     assert msg.startswith(f"{p}:3:") and field in msg and "\n" not in msg
+
+
+def test_other_file_kinds_and_a_mistyped_path_say_what_they_are(tmp_path):
+    (tmp_path / "rows.csv").write_text("id,behavior\ns1,x\n")
+    with pytest.raises(DataError, match="rows.csv: a .csv file; data files are JSONL"):
+        load_scenarios(tmp_path / "rows.csv")
+    (tmp_path / "array.json").write_text("[\n" + json.dumps(GOOD) + "\n]\n")
+    with pytest.raises(DataError, match="array.json: one JSON value over many lines"):
+        load_scenarios(tmp_path / "array.json")
+    with pytest.raises(DataError, match="foo/missing.jsonl: no such data file"):  # not read as a Hub id
+        load_scenarios("foo/missing.jsonl")
 
 
 def test_bytes_and_parquet_files_name_what_is_wrong(tmp_path):

@@ -40,4 +40,20 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
 def load_split(data_cfg: Any, split: str, generated: Path | None) -> list[Scenario]:
     f = split_file(data_cfg, split, generated)
     fmt = str(data_cfg.format) if data_cfg.path and not Path(data_cfg.path).is_dir() else "scenario"
-    return load_scenarios(f, fmt)
+    return select_behaviors(load_scenarios(f, fmt), data_cfg, split, f)
+
+
+def select_behaviors(scenarios: list[Scenario], data_cfg: Any, split: str, source: Path) -> list[Scenario]:
+    """`data.behaviors`, and `data.heldout_behaviors` for the align split, applied to what is read: the data
+    stage applies them when it generates or splits, but a folder of split files (the repository's data/) or a
+    file that `src.eval` or `src.train` reads whole holds every behavior it was written with."""
+    wanted = set(data_cfg.get("behaviors") or [])
+    heldout = set(data_cfg.get("heldout_behaviors") or []) if split == "align" else set()
+    kept = [s for s in scenarios if (not wanted or s.behavior in wanted) and s.behavior not in heldout]
+    if scenarios and not kept:
+        present = sorted({s.behavior for s in scenarios})
+        raise TrainoutError(
+            f"{source}: none of its scenarios is of data.behaviors={sorted(wanted)} less the held-out "
+            f"{sorted(heldout)}; it has {present}"
+        )
+    return kept
