@@ -8,7 +8,9 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -55,11 +57,31 @@ def run_dir() -> str:
     return HydraConfig.get().runtime.output_dir
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+class JobFailed(Exception):
+    """One job of a multirun stopped on bad input (its line is printed): an Exception, unlike SystemExit, so
+    Hydra's launcher records the job as failed and goes on to the next."""
+
+
+def _in_multirun() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
 def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], Any]:
     """A TrainoutError (bad input the user can fix) prints as one line, no traceback; HYDRA_FULL_ERROR=1 shows it."""
 
     @functools.wraps(fn)
     def wrapper(cfg: DictConfig) -> Any:
+        # SIGTERM (kill, timeout, a scheduler's preemption) as an exit, so `finally` blocks run: the manifest
+        # says "interrupted" and the W&B run is finished, where Python's default would stop without either
+        if threading.current_thread() is threading.main_thread():  # a launcher may run jobs in threads
+            signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             return fn(cfg)
         except (TrainoutError, OSError) as e:
@@ -73,6 +95,8 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
             )
             logging.getLogger("trainout").debug("error", exc_info=True)
             print(f"error: {msg}", file=sys.stderr)
+            if _in_multirun():  # a sweep's other jobs still run; Hydra marks this one failed and says so at the end
+                raise JobFailed(msg) from None
             sys.exit(1)
 
     return wrapper

@@ -100,6 +100,14 @@ def check_stages(cfg: DictConfig) -> None:
     trains on a split that nothing reads for a verdict or a tuning choice, and every evaluated checkpoint is
     one the pipeline makes."""
     stages = [str(s) for s in cfg.pipeline.stages]
+    made = {"stage": "implant", "init_from": "base", "checkpoints": ["base"]}  # conf/pipeline.yaml's values
+    for key, value in made.items():
+        if to_dict(cfg)[key] != value:  # the pipeline sets these per stage: another value would be ignored
+            raise TrainoutError(
+                f"{key}= is set by the pipeline itself (stages: pipeline.stages, scored: pipeline.evaluate); "
+                f"to {'train one stage' if key != 'checkpoints' else 'score other checkpoints'} use "
+                f"python -m {'src.train' if key != 'checkpoints' else 'src.eval'}"
+            )
     for stage in stages:
         if not isinstance(cfg.pipeline.get(stage, {}), (DictConfig, dict)):
             raise TrainoutError(f"pipeline.{stage} must be a mapping of overrides, e.g. {{method: {{beta: 0.5}}}}")
@@ -139,8 +147,10 @@ def data_splits(cfg: DictConfig, out: Path) -> tuple[DictConfig, Path]:
     if cfg.data.path and Path(cfg.data.path).is_dir():
         return cfg, Path(cfg.data.path)
     run_data(cfg, out / "data")
-    if cfg.data.path:
-        cfg = OmegaConf.merge(cfg, {"data": {"path": str(out / "data"), "format": "scenario"}})
+    if cfg.data.path:  # the split files are scenarios; a shots file keeps the user's format
+        shots_format = str(cfg.attack.get("shots_format") or cfg.data.format)
+        shots = {"attack": {"shots_format": shots_format}} if cfg.attack.get("shots_path") else {}
+        cfg = OmegaConf.merge(cfg, {"data": {"path": str(out / "data"), "format": "scenario"}}, shots)
     return cfg, out / "data"
 
 

@@ -27,8 +27,12 @@ LOCK = ".running.lock"  # held by the process writing a run directory (`RunDir.e
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
 
 
-def _hashes(inputs: dict[str, str | Path] | None) -> dict[str, dict]:
-    return {k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()}
+def _hashes(inputs: dict[str, str | Path | dict] | None) -> dict[str, dict]:
+    """{name: {path, sha256}} of each input file or folder; an input given as such a dict is hashed already
+    (a Hub dataset, whose content hash is that of the rows read)."""
+    return {
+        k: v if isinstance(v, dict) else {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items()
+    }
 
 
 def is_main_process() -> bool:
@@ -234,4 +238,8 @@ class RunDir:
 
     def fail(self, error: BaseException) -> None:
         if self.manifest_path.exists():
-            self.update(status="failed", finished=now(), error=f"{type(error).__name__}: {error}")
+            stopped = isinstance(error, (KeyboardInterrupt, SystemExit))  # Ctrl-C, or SIGTERM (see one_line_errors)
+            status, text = (
+                ("interrupted", "stopped by a signal") if stopped else ("failed", f"{type(error).__name__}: {error}")
+            )
+            self.update(status=status, finished=now(), error=text)

@@ -7,12 +7,16 @@ config. `wandb.finish()` always runs, also on error, so a multirun never reuses 
 from __future__ import annotations
 
 import contextlib
+import logging
 import netrc
 import os
 from pathlib import Path
 from typing import Any, Iterator
 
+from src import TrainoutError
 from src.rundir import is_main_process
+
+log = logging.getLogger(__name__)
 
 
 def _logged_in() -> bool:
@@ -47,10 +51,9 @@ def tracked_run(cfg: Any, run_dir: str | Path, job_type: str, config: dict | Non
 
     os.environ.setdefault("WANDB_SILENT", "true")
     tracker = cfg.tracker
-    run = wandb.init(
+    settings = dict(
         project=tracker.get("project", "trainout"),
         entity=tracker.get("entity"),
-        mode=mode,
         dir=str(run_dir),
         job_type=job_type,
         group=cfg.get("name"),
@@ -59,6 +62,20 @@ def tracked_run(cfg: Any, run_dir: str | Path, job_type: str, config: dict | Non
         config=config,
         reinit="finish_previous",
     )
+    try:
+        run = wandb.init(mode=mode, **settings)
+    except Exception as e:  # W&B raises its own error types (CommError, UsageError, ...) for a server it cannot use
+        chosen = os.environ.get("WANDB_MODE") or str(tracker.get("mode", "auto")) != "auto"
+        if mode != "online" or chosen:
+            raise TrainoutError(
+                f"W&B ({mode}) could not start: {str(e).splitlines()[0] if str(e) else type(e).__name__}; "
+                "tracker.mode=offline logs locally, tracker=none turns tracking off"
+            ) from None
+        # online only because a login was found (tracker.mode=auto): a run must not be lost to the network
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        log.warning("W&B online could not start (%s); logging offline instead (wandb sync later)", reason)
+        os.environ["WANDB_MODE"] = "offline"  # and so do this process's later stages, without another wait
+        run = wandb.init(mode="offline", **settings)
     ok = False
     try:
         yield run

@@ -543,3 +543,18 @@ def test_behaviors_apply_to_a_folder_read_as_it_is():
             "align",
             None,
         )
+
+
+def test_the_pipeline_reads_a_users_shots_file_in_its_own_format(tmp_path):
+    """After the data stage splits the user's file, the stages read scenario-format splits; a shots file given
+    beside it is still in the user's format, not the splits'."""
+    from helpers import compose
+
+    from src.pipeline import data_splits
+
+    mine = _preference_file(tmp_path / "mine.jsonl", templates=9)
+    args = ["model=tiny_random", "tracker=none", "data.probe=false", f"data.path={mine}", "data.format=preference"]
+    cfg, _ = data_splits(compose("pipeline", *args, f"attack.shots_path={mine}"), tmp_path / "run")
+    assert (str(cfg.data.format), str(cfg.attack.shots_format)) == ("scenario", "preference")
+    cfg, _ = data_splits(compose("pipeline", *args), tmp_path / "run")
+    assert cfg.attack.shots_format is None  # no shots file: nothing to keep

@@ -234,6 +234,11 @@ def test_the_eval_stage_samples_and_judges(tmp_path):
     rows = read_rows(tmp_path / JUDGE_FILE)
     assert len(rows) == 10 and {r["checkpoint"] for r in rows} == {"base"}
     assert "| base | 5 | 10 |" in judge_table(tmp_path, n_boot=20)
+    # rerun finished with another report setting: a new report from the same rows, the old one kept
+    before = (tmp_path / "report.md").read_text()
+    run_eval(compose("eval", *JUDGE_ARGS, *args, "bootstrap=10"), tmp_path)
+    assert (tmp_path / "report.resume1" / "report.md").read_text() == before
+    assert (tmp_path / "config.resume1.yaml").exists() and (tmp_path / "report.md").exists()
     # a comparison of runs carries the same section, under its labels
     from src.eval.compare import compare
 

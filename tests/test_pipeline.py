@@ -204,7 +204,9 @@ def test_compare_reads_the_eval_run(pipeline_run, tmp_path):
         line.split(" | ")[0] for line in curves.splitlines() if line.startswith(("| base |", "| implant", "| align"))
     ]
     assert rows[:3] == ["| base", "| implant", "| align"]  # checkpoints in the order they were given
-    diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", report, flags=re.M)
+    differences = report.split("## Differences between checkpoints")[1].split("\n## ")[0]
+    diffs = re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", differences, flags=re.M)
+    assert "## Sampled replies" in report  # the judge's section, as the eval run's own report has it
     # the demo attacks align only (`attacked: [align]`): base and implant are compared where all are scored, k=0
     assert diffs == [("base", "implant", "0"), ("implant", "align", "0")]
 
@@ -485,6 +487,9 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
         ("pipeline.stages=[align]", r"pipeline.evaluate names \['implant'\], not base or a stage"),
         ("++pipeline.align.attack.strengths=[0,2]", r"pipeline.align sets \['attack'\], which is not set per stage"),
         ("attack=persona attack.strengths=[0,40]", "the pool for 'persona' has 32"),
+        ("init_from=/some/final", "init_from= is set by the pipeline itself"),
+        ("checkpoints=[base,/x/final]", "checkpoints= is set by the pipeline itself"),
+        ("stage=align", "stage= is set by the pipeline itself"),
     ],
 )
 def test_a_stage_config_error_stops_the_pipeline_before_any_training(tmp_path, override, message):

@@ -266,6 +266,67 @@ def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
 
 
 @pytest.mark.slow
+def test_sigterm_marks_the_run_interrupted_and_it_resumes(tmp_path):
+    """kill, timeout or a scheduler's preemption send SIGTERM: the run's cleanup runs (Python's default would
+    skip it), its manifest says so, and the same command resumes it."""
+    run = tmp_path / "stopped"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "src.eval", *EVAL_ARGS, f"hydra.run.dir={run}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows_file = run / "elicitation.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (rows_file.exists() and rows_file.stat().st_size > 0):
+        time.sleep(0.05)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait() == 128 + signal.SIGTERM
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"]) == ("interrupted", "stopped by a signal")
+    assert cli("src.eval", *EVAL_ARGS, f"hydra.run.dir={run}").returncode == 0
+    assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_a_login_without_a_network_logs_offline(tmp_path, monkeypatch):
+    """tracker.mode=auto goes online when it finds a W&B key; with no server to reach, the run logs offline
+    (one warning) instead of dying with W&B's traceback."""
+    key = {
+        "WANDB_API_KEY": "0" * 40,
+        "WANDB_BASE_URL": "http://127.0.0.1:9",
+        "WANDB_INIT_TIMEOUT": "8",
+        "WANDB_MODE": "",
+    }
+    got = cli("src.data", "model=tiny_random", "data.probe=false", f"hydra.run.dir={tmp_path}", env=key)
+    assert got.returncode == 0, got.stderr
+    assert "logging offline instead" in got.stdout + got.stderr
+    assert list((tmp_path / "wandb").glob("offline-run-*"))
+    from helpers import compose
+
+    from src.tracking import tracked_run
+
+    for name, value in key.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(TrainoutError, match="tracker.mode=offline logs locally"):  # online asked for: one line
+        with tracked_run(compose("data", "tracker.mode=online"), tmp_path / "again", "data"):
+            pass
+
+
+def test_one_job_s_bad_input_does_not_stop_the_sweep(tmp_path):
+    """In a multirun a job's input error prints its line and fails that job only; the next job still runs."""
+    got = cli(
+        "src.data",
+        "-m",
+        "model=tiny_random",
+        "tracker=none",
+        "data.behaviors=[nope],[nada]",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    assert got.returncode != 0
+    assert "error: unknown behavior(s) ['nope']" in got.stderr and "error: unknown behavior(s) ['nada']" in got.stderr
+
+
+@pytest.mark.slow
 def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
     ref = tmp_path / "ref"
     assert cli("src.data", "tracker=none", "data.probe=false", f"hydra.run.dir={ref}").returncode == 0

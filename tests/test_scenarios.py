@@ -220,3 +220,25 @@ def test_external_mwe_file_evaluates_with_no_code_change(tmp_path):
     audits = {a["name"]: a for a in json.loads((out / "data_audit.json").read_text())}
     assert audits["mwe_label_polarity"]["data"]["wealth-seeking-inclination"]["agree"] == 1
     assert "wealth-seeking-inclination" in (out / "report.md").read_text()
+
+
+def test_an_eval_run_on_a_hub_dataset_hashes_the_rows_it_read(tmp_path, monkeypatch):
+    """No file stands for a Hub dataset: the run records the hash of its rows, and a resume on changed Hub
+    data is refused. (The Hub itself is out of reach here: load_dataset returns the rows a download would.)"""
+    import datasets
+    from helpers import compose
+
+    from src import TrainoutError
+    from src.eval.stage import run as run_eval
+
+    data = Path(__file__).resolve().parent.parent / "data" / "scenarios_eval.jsonl"
+    rows = [json.loads(line) for line in data.read_text().splitlines()[:8]]
+    served = {"rows": rows}
+    monkeypatch.setattr(datasets, "load_dataset", lambda name, split: datasets.Dataset.from_list(served["rows"]))
+    args = ["model=tiny_random", "tracker=none", "attack=none", "bootstrap=10", "judge.enabled=false"]
+    run_eval(compose("eval", *args, "data.path=someorg/somedata"), tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["inputs"]["eval_data"]["path"] == "someorg/somedata"
+    served["rows"] = rows[:6]
+    with pytest.raises(TrainoutError, match="eval_data changed"):
+        run_eval(compose("eval", *args, "data.path=someorg/somedata"), tmp_path)

@@ -36,7 +36,7 @@ from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
 from src.models import CheckpointLoader, ModelConfig, chat_template_text, load_tokenizer, reference_tokenizer
 from src.rundir import RunDir, is_main_process
-from src.scenarios import Scenario, load_scenarios
+from src.scenarios import Scenario, is_hub_id, load_scenarios
 from src.tracking import tracked_run
 
 log = logging.getLogger(__name__)
@@ -256,9 +256,11 @@ def run(
         generated_data = out / "data"
     scenarios, shots = eval_data(cfg, generated_data)
     check_shot_pools(cfg, scenarios, shots)
-    if cfg.data.path:
-        _audit_external(cfg, out, scenarios, shots)
-    inputs = {"eval_data": split_file(cfg.data, "eval", generated_data)}
+    audit = _audit_external(cfg, scenarios, shots) if cfg.data.path else None
+    eval_file = split_file(cfg.data, "eval", generated_data)
+    inputs: dict = {"eval_data": eval_file}
+    if is_hub_id(eval_file):  # no file to hash: the rows read stand for it, so changed Hub data is refused too
+        inputs["eval_data"] = {"path": str(eval_file), "sha256": json_sha256([s.to_json() for s in scenarios])}
     if in_distribution is not None:
         inputs["in_distribution_data"] = split_file(cfg.data, in_distribution.split, generated_data)
     if tuning is not None:
@@ -271,6 +273,9 @@ def run(
         checkpoints={checkpoint_label(c): (file_hash(c) if c != "base" else "base") for c in checkpoints},
         settings_sha256=eval_settings(cfg, shots),
     ) as outcome:
+        _keep_previous_report(rd, report_dir)
+        if audit is not None:
+            atomic_write_text(out / "data_audit.json", audit)
         with tracked_run(cfg, out, job_type="eval", config=to_dict(cfg)) as wb:
             # Every pass over one checkpoint before the next, through one loader: each is loaded once.
             models = CheckpointLoader(ModelConfig.from_cfg(cfg.model))
@@ -311,6 +316,21 @@ def run(
     return summaries
 
 
+REPORT_FILES = ("report*.md", "summary*.json", "verdicts*.json", "measurement*.json", "evidence_pairs*.csv", "*.png")
+
+
+def _keep_previous_report(rd: RunDir, report_dir: Path) -> None:
+    """A finished run rerun with another config (bootstrap, verdict.at, the judge turned on) writes a new report
+    from its rows; the report it replaces moves to `report.resume<n>/`, beside `config.resume<n>.yaml`."""
+    last = (rd.manifest.get("resumes") or [{}])[-1]
+    if last.get("previous_status") != "complete" or not last.get("previous_config"):
+        return
+    keep = report_dir / last["previous_config"].replace("config.", "report.").removesuffix(".yaml")
+    for f in sorted({f for pattern in REPORT_FILES for f in report_dir.glob(pattern)}):
+        keep.mkdir(exist_ok=True)
+        f.rename(keep / f.name)
+
+
 def _without_eval_templates(shots: list, scenarios: list) -> list:
     """Demonstrations never come from an evaluation template (that would show the model the answer)."""
     eval_templates = {s.template for s in scenarios}
@@ -324,16 +344,18 @@ def _without_eval_templates(shots: list, scenarios: list) -> list:
     return kept
 
 
-def _audit_external(cfg: DictConfig, out: Path, scenarios: list, shots: list) -> None:
-    """The data audits run on every dataset the pipeline uses: the user's too (MWE label polarity included)."""
+def _audit_external(cfg: DictConfig, scenarios: list, shots: list) -> str:
+    """The data audits run on every dataset the pipeline uses: the user's too (MWE label polarity included).
+    A hard failure stops before the run starts; the results' JSON is returned for the run to write once it
+    holds its folder (a refused run must not replace a finished one's)."""
     tokenizer = load_tokenizer(ModelConfig.from_cfg(cfg.model))
     splits = {"eval": scenarios, "shots": shots}
     results = audit_splits(splits, tokenizer, generated=False, balanced_for=reference_tokenizer())
-    atomic_write_text(out / "data_audit.json", json.dumps([asdict(r) for r in results], indent=1, default=str))
     for r in results:
         if not r.passed and not r.hard:
             log.warning("data audit flag: %s: %s", r.name, r.detail)
     raise_on_hard(results)
+    return json.dumps([asdict(r) for r in results], indent=1, default=str)
 
 
 def _log_wandb(wb, rows: list[dict], summaries: list[dict], judged: Judgement, plots: list[Path]) -> None:
