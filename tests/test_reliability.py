@@ -312,6 +312,7 @@ def test_a_login_without_a_network_logs_offline(tmp_path, monkeypatch):
             pass
 
 
+@pytest.mark.slow
 def test_one_job_s_bad_input_does_not_stop_the_sweep(tmp_path):
     """In a multirun a job's input error prints its line and fails that job only; the next job still runs."""
     got = cli(
