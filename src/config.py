@@ -80,7 +80,13 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
     def wrapper(cfg: DictConfig) -> Any:
         # SIGTERM (kill, timeout, a scheduler's preemption) as an exit, so `finally` blocks run: the manifest
         # says "interrupted" and the W&B run is finished, where Python's default would stop without either
-        if threading.current_thread() is threading.main_thread():  # a launcher may run jobs in threads
+        # Only over Python's default: submitit (the SLURM launcher) handles SIGTERM for its requeue, and a
+        # launcher may run jobs in threads, where no handler can be set. The one found is put back after.
+        ours = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        )
+        if ours:
             signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             return fn(cfg)
@@ -98,6 +104,9 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
             if _in_multirun():  # a sweep's other jobs still run; Hydra marks this one failed and says so at the end
                 raise JobFailed(msg) from None
             sys.exit(1)
+        finally:
+            if ours:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     return wrapper
 

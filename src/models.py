@@ -340,7 +340,8 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
             local_files_only=not mc.allow_download,
         )
     if not (path / "adapter_config.json").exists():
-        raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json")
+        hint = f" (a src.train run: its weights are in {path / 'final'})" if (path / "final").is_dir() else ""
+        raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json{hint}")
     if reuse is not None and _merges_into(str(path), str(reuse[0])):
         model = reuse[1]
     else:

@@ -34,7 +34,7 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
-from src.train.stage import SCORING_ONLY, STAGE_KEYS, check_training
+from src.train.stage import SCORING_ONLY, STAGE_KEYS, behavior_selection, check_training
 from src.train.stage import run as run_train
 
 
@@ -46,6 +46,7 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
         return out / stage_cfg.stage
     spec = {k: to_dict(stage_cfg)[k] for k in STAGE_KEYS}
     spec["data"] = file_hash(split_file(stage_cfg.data, stage_cfg.train.split or str(stage_cfg.stage), data))
+    spec.update(behavior_selection(stage_cfg.data))  # what of that file it trains on, where not all of it
     for key in SCORING_ONLY:  # what does not change training: a new value reuses the stage
         spec["model"].pop(key, None)
     spec["rendering"] = RENDERING  # how rows render, as the stage's own settings have it (training_settings)

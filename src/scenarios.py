@@ -156,15 +156,27 @@ def scenario_from_dict(obj: dict, where: str) -> Scenario:
     return Scenario(sid, behavior, template, messages, honest, deceptive, meta)
 
 
-META_TYPES: dict[str, type | tuple[type, ...]] = {"twin": bool, "situation": str, "twin_id": str, "slots": dict}
+META_TYPES: dict[str, type | tuple[type, ...]] = {
+    "twin": (bool, int),  # 0/1 read right; "false", a string, reads as true
+    "situation": (str, int),
+    "twin_id": (str, int),
+    "slots": dict,
+}
 
 
 def _check_meta(meta: dict, replies: dict[str, str], where: str) -> None:
     """The `meta` keys the pipeline acts on, typed: a "false" string is a true value to Python, so `"twin":
     "false"` would leave a scenario out of training and the attack without a word. Other keys are the user's."""
     for key, kind in META_TYPES.items():
-        if meta.get(key) is not None and not isinstance(meta[key], kind):
-            raise DataError(f"{where}: field 'meta.{key}' must be {kind.__name__}, got {meta[key]!r}")
+        value = meta.get(key)
+        bad = value is not None and (not isinstance(value, kind) or (key == "twin" and value not in (0, 1)))
+        if bad:
+            want = (
+                "true/false"
+                if key == "twin"
+                else " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            )
+            raise DataError(f"{where}: field 'meta.{key}' must be {want}, got {value!r}")
     span = meta.get("span")
     if span is None:
         return

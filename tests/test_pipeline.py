@@ -362,6 +362,24 @@ def test_checkpoint_from_a_different_base_is_refused(pipeline_run):
         load_model(other, str(pipeline_run / "align" / "final"))
 
 
+def test_a_checkpoint_trained_on_the_eval_templates_is_refused(tmp_path):
+    """E.g. weights trained on a seed-1 data run, scored on the seed-0 splits src.eval generates without
+    data.path: some eval templates are training templates, and nothing in the report would say so. (Here the
+    chain's recorded training file is the eval split itself.)"""
+    from src import TrainoutError
+    from src.eval.stage import run as run_eval
+    from src.models import CHECKPOINT_INFO
+
+    final = tmp_path / "implant" / "final"
+    final.mkdir(parents=True)
+    data = {"path": str(Path(CONF_DIR).parent / "data" / "scenarios_eval.jsonl")}
+    (final.parent / CHECKPOINT_INFO).write_text(json.dumps({"label": "implant", "data": data, "parent": "base"}))
+    args = ["model=tiny_random", "tracker=none", f"checkpoints=[base,{final}]", "attack=none"]
+    args.append(f"data.path={Path(CONF_DIR).parent / 'data'}")
+    with pytest.raises(TrainoutError, match=r"was trained on \d+ of the \d+ templates this eval scores"):
+        run_eval(compose("eval", *args), tmp_path / "eval")
+
+
 def test_two_checkpoints_with_one_label_are_refused(tmp_path):
     """Rows are keyed by label: two `align` checkpoints in one eval would share rows, the second never scored."""
     from src import TrainoutError
@@ -376,6 +394,9 @@ def test_two_checkpoints_with_one_label_are_refused(tmp_path):
     with pytest.raises(TrainoutError, match=r"have the same label 'align' .* evaluate them in separate runs"):
         run_eval(cfg, tmp_path / "eval")
     assert not (tmp_path / "eval").exists()  # refused before any work
+    cfg = compose("eval", "model=tiny_random", f"checkpoints=[base,{tmp_path}/nope/final]", "attack=none")
+    with pytest.raises(TrainoutError, match=r"nope/final' does not exist \(a src.train run keeps its weights in"):
+        run_eval(cfg, tmp_path / "eval")
 
 
 def test_one_data_file_is_split_before_any_stage_reads_it(tmp_path):
@@ -475,6 +496,20 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
         (implant / "adapter_model.safetensors").write_bytes(weights)
         where.append(stage_dir(cfg, stage_config(cfg, "align", str(implant)), Path("/run"), data))
     assert where[0] != where[1] and all(p.name.startswith("align-") for p in where)
+
+
+def test_a_stage_trained_on_some_behaviors_of_a_file_is_keyed_by_them():
+    """data/ read as it is, all behaviors or some: one file hash, two trainings, two cache folders."""
+    from src.pipeline import stage_config, stage_dir
+    from src.train.stage import training_settings
+
+    data = Path(CONF_DIR).parent / "data"
+    keys = []
+    for extra in ([], ["experiment=heldout_behaviors"], ["data.behaviors=[sandbagging]"]):
+        cfg = compose("pipeline", "pipeline.stage_cache=/cache", f"data.path={data}", *extra)
+        stage = stage_config(cfg, "align", "base")
+        keys.append((stage_dir(cfg, stage, Path("/run"), data), json.dumps(training_settings(stage), sort_keys=True)))
+    assert len({k for k, _ in keys}) == 3 and len({s for _, s in keys}) == 3
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,8 @@ def with_line_3(tmp_path, bad: str) -> Path:
         (json.dumps({**GOOD, "id": "s3", "honest": "Yes \ud83d"}), "unpaired surrogate"),  # a tokenizer would crash
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         (json.dumps({**GOOD, "id": "s3", "meta": []}), "'meta' must be object"),
-        (json.dumps({**GOOD, "id": "s3", "meta": {"twin": "false"}}), "'meta.twin' must be bool, got 'false'"),
-        (json.dumps({**GOOD, "id": "s3", "meta": {"situation": ["a"]}}), "'meta.situation' must be str"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"twin": "false"}}), "'meta.twin' must be true/false, got 'false'"),
+        (json.dumps({**GOOD, "id": "s3", "meta": {"situation": ["a"]}}), "'meta.situation' must be str or int"),
         (json.dumps({**GOOD, "id": "s3", "meta": {"span": {"honest": [0, 3]}}}), "its 'deceptive' is None"),
         (json.dumps({**GOOD, "id": "s3", "meta": {"span": {"honest": [0, 999], "deceptive": [0, 1]}}}), "'meta.span'"),
         (json.dumps({**GOOD, "id": " "}), "'id' is empty"),

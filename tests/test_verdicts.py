@@ -539,8 +539,17 @@ def test_the_report_tells_an_unfitted_curve_from_a_flat_one(tmp_path):
     _write_run(tmp_path / "a", {"seed": 0}, one_strength)
     compare([tmp_path / "a"], tmp_path / "cmp", n_boot=10)
     report = (tmp_path / "cmp" / "report.md").read_text()
-    assert "Not fitted for base, implant, align: fewer than two strengths" in report
+    assert "Not fitted for base, implant, align: fewer than three strengths" in report
     assert "no power-law trend" not in report
+    assert "Files: `verdicts.json`, `measurement.json`, `summary.json`, `comparison.csv`" in report
+    assert "Not finished" not in report
+    # a run that failed midway is read, and the report says so
+    (tmp_path / "a" / "manifest.json").write_text('{"status": "failed"}')
+    compare([tmp_path / "a"], tmp_path / "cmp2", n_boot=10)
+    assert (
+        f"**Not finished** (their rows so far are included): {tmp_path / 'a'} (failed)"
+        in (tmp_path / "cmp2" / "report.md").read_text()
+    )
 
 
 def test_seeds_group_within_each_swept_value(tmp_path):

@@ -19,6 +19,7 @@ import csv
 import glob
 import io
 import json
+import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -52,6 +53,8 @@ from src.lm.measure import evidence_pairs, measurement
 from src.models import CHECKPOINT_INFO
 from src.rundir import RunDir
 from src.tracking import tracked_run
+
+log = logging.getLogger(__name__)
 
 IN_DISTRIBUTION = "in_distribution"  # the eval run's sub-folder of rows scored on the implant split
 EVAL_SPLIT = "eval"  # held out for the verdicts: nothing that tunes or selects may read it
@@ -242,10 +245,12 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
     for run in described:
         found = read_rows(run.path / rows_file, required=ROW_KEYS)
         if not found and rows_file == "elicitation.jsonl":  # the optional in-distribution rows may be absent
-            raise TrainoutError(
-                f"{run.path / rows_file} has no rows (a run stopped before its first one?): finish that run by "
-                "rerunning its command, or leave it out of runs="
+            why = (
+                "every prompt was longer than the model's context (its skipped.json lists them)"
+                if (run.path / "skipped.json").exists()
+                else "a run stopped before its first one? finish it by rerunning its command"
             )
+            raise TrainoutError(f"{run.path / rows_file} has no rows ({why}); or leave it out of runs=")
         for r in found:
             label = r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"
             if label not in info:
@@ -546,6 +551,7 @@ def report_for(
     in_distribution: list[dict] = (),
     chosen: list[dict] = (),
     sampled: str = "",
+    compared: bool = False,
 ) -> tuple[list[dict], list[dict], Judgement]:
     """Summaries, the measurement checks, verdicts, comparison table, differences, plots and report.md for one
     attack's rows (`in_distribution`: the same checkpoints scored on the implant split at k=0, if any;
@@ -589,6 +595,7 @@ def report_for(
         list(chosen),
         context_fit(rows, skipped_prompts(info)),
         sampled,
+        compared,
     )
     return summaries, table, judged
 
@@ -608,9 +615,17 @@ def compare(
     chosen = selection(runs)
     if chosen:
         atomic_write_text(out / "selection.json", json.dumps(chosen, indent=1) + "\n")
-    sampled = judge_section(load_judge_rows(runs), rows, n_boot, seed)  # seeds of one label pool, as in the CIs
+    # a glob over a sweep picks up runs that failed or still run: their rows so far are read, and said to be
+    status = {r: RunDir(r, "eval").manifest.get("status") for r in runs}
+    unfinished = [f"{r} ({s})" for r, s in status.items() if s in ("running", "failed", "interrupted")]
+    header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
+    for line in unfinished:
+        log.warning("compare: run not finished, its rows so far are included: %s", line)
+    judged_rows = load_judge_rows(runs)  # seeds of one label pool, as in the CIs
     all_tables = []
     for attack in attacks:
+        labels = {r["checkpoint"] for r in rows if r["attack"] == attack}
+        sampled = judge_section([r for r in judged_rows if r["checkpoint"] in labels], rows, n_boot, seed)
         suffix = "" if len(attacks) == 1 else f"_{attack}"
         summaries, table, _ = report_for(
             [r for r in rows if r["attack"] == attack],
@@ -625,6 +640,8 @@ def compare(
             in_distribution=in_rows,
             chosen=chosen,
             sampled=sampled,
+            compared=True,
+            header=header,
         )
         atomic_write_text(out / f"summary{suffix}.json", json.dumps(summaries, indent=1) + "\n")
         all_tables += table

@@ -306,6 +306,9 @@ def measurement_lines(measured: list[dict]) -> list[str]:
     return lines + [""]
 
 
+FILES_BESIDE = (("verdicts", ".json"), ("measurement", ".json"), ("evidence_pairs", ".csv"))  # report_for writes
+
+
 def write_report(
     path: Path,
     summaries: list[dict],
@@ -321,6 +324,7 @@ def write_report(
     chosen: list[dict] = (),
     context: dict | None = None,
     sampled: str = "",
+    compared: bool = False,
 ) -> Path:
     """The gates first (did the organism take, does base read the evidence), then the verdicts unless a gate
     withholds them, then the evidence. `context`: the largest strength that fits the model's context and the
@@ -348,7 +352,7 @@ def write_report(
     lines += measurement_lines(measured)
     lines += differences_lines(diffs, diff_keys)
     lines += context_lines(context, unit)
-    return _evidence(path, lines, summaries, table, plots)
+    return _evidence(path, lines, summaries, table, plots, compared)
 
 
 def context_lines(context: dict | None, unit: str) -> list[str]:
@@ -563,7 +567,9 @@ def _scenarios_per_curve(main: list[dict]) -> list[str]:
     ]
 
 
-def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[dict], plots: dict[str, Path]) -> Path:
+def _evidence(
+    path: Path, lines: list[str], summaries: list[dict], table: list[dict], plots: dict[str, Path], compared: bool
+) -> Path:
     """The descriptive sections every report has, verdict or not: curves, fits, capability, per template."""
     main = [s for s in summaries if arm_of(s) == ATTACK_ARM]
     ks = all_strengths(main)
@@ -619,7 +625,7 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
     for r in table:
         if r["behavior"] == "all":
             k50 = _fmt(r["k50"], 1) if r["k50"] is not None else "not reached"
-            if r["C"] is None:  # under two strengths >= 1 scored: a reference line, or one attack strength
+            if r["C"] is None:  # under three strengths >= 1 scored (a reference line, or one or two strengths)
                 unfitted.append(r["checkpoint"])
             elif r["fit_r2"] is None or r["fit_r2"] < 0.5:  # None: a flat NLL
                 no_trend.append(r["checkpoint"])
@@ -634,7 +640,7 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
             "and K as a flat curve, not as a measured exponent.",
         ]
     if unfitted:
-        lines += ["", f"Not fitted for {', '.join(unfitted)}: fewer than two strengths k ≥ 1 were scored there."]
+        lines += ["", f"Not fitted for {', '.join(unfitted)}: fewer than three strengths k ≥ 1 were scored there."]
     cap = [r for r in table if r["behavior"] == "all" and any(k.startswith("capability.") for k in r)]
     if cap:
         keys = sorted({k for r in cap for k in r if k.startswith("capability.")})
@@ -661,7 +667,12 @@ def _evidence(path: Path, lines: list[str], summaries: list[dict], table: list[d
             for t, v in s["per_template"].items():
                 lo, hi = v.get(f"p@{ks[0]}"), v.get(f"p@{ks[-1]}")  # "—": not scored there (a reference line)
                 lines.append(f"| {s['checkpoint']} | {t} | {_fmt(lo)} | {_fmt(hi)} |")
-    summary = f"summary{path.stem.removeprefix('report')}.json"  # report_<attack>.md beside summary_<attack>.json
-    lines += ["", f"Files: `comparison.csv` (one row per checkpoint x behavior x attack), `{summary}`."]
+    suffix = path.stem.removeprefix("report")  # report_<attack>.md beside verdicts_<attack>.json
+    beside = [f"`{f}`" for f in (f"{n}{suffix}{ext}" for n, ext in FILES_BESIDE) if (path.parent / f).exists()]
+    if compared:
+        beside += [f"`summary{suffix}.json`", "`comparison.csv` (one row per checkpoint x behavior x attack)"]
+    else:
+        beside += ["`summary.json` in the eval run's folder"]
+    lines += ["", "Files: " + ", ".join(beside) + "."]
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -34,9 +34,16 @@ from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, json_sha256, read_rows
 from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
-from src.models import CheckpointLoader, ModelConfig, chat_template_text, load_tokenizer, reference_tokenizer
+from src.models import (
+    CheckpointLoader,
+    ModelConfig,
+    chat_template_text,
+    checkpoint_info,
+    load_tokenizer,
+    reference_tokenizer,
+)
 from src.rundir import RunDir, is_main_process
-from src.scenarios import Scenario, is_hub_id, load_scenarios
+from src.scenarios import DataError, Scenario, is_hub_id, load_scenarios
 from src.tracking import tracked_run
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,40 @@ def _needs_generated(cfg: DictConfig) -> bool:
     path = cfg.data.path
     needs_shots = cfg.attack.name != "none" and not cfg.attack.shots_path
     return not path or (needs_shots and not Path(path).is_dir())
+
+
+def _refuse_missing(checkpoints: list[str]) -> None:
+    """A checkpoint path that names nothing: one line before any work (and before any hashing)."""
+    for c in checkpoints:
+        if c != "base" and not Path(c).exists():
+            raise TrainoutError(f"checkpoint '{c}' does not exist (a src.train run keeps its weights in <run>/final)")
+
+
+def _refuse_trained_on_eval(checkpoints: list[str], scenarios: list[Scenario]) -> None:
+    """A checkpoint trained on a template that this eval scores is not measured on held-out data, and every
+    claim of the report would say it is. Each stage of its chain records the file it trained on (in
+    trainout_checkpoint.json): e.g. weights trained on a `src.data seed=1` run, scored on the seed-0 splits
+    that `src.eval` generates without data.path, share templates. (A file in another format, or one no longer
+    there, cannot be read back: not checked.)"""
+    wanted = {s.template for s in scenarios}
+    for c in checkpoints:
+        path, seen = c, set()
+        while path not in ("base", None) and path not in seen:
+            seen.add(path)
+            info = checkpoint_info(path) or {}
+            data = Path((info.get("data") or {}).get("path") or "")
+            if data.is_file():
+                try:
+                    overlap = wanted & {s.template for s in load_scenarios(data)}
+                except DataError:
+                    overlap = set()
+                if overlap:
+                    raise TrainoutError(
+                        f"checkpoint '{c}' was trained on {len(overlap)} of the {len(wanted)} templates this eval "
+                        f"scores (its chain trained on {data}): they are not held out. Score it on the eval split "
+                        f"of the data it trained from: data.path={data.parent}"
+                    )
+            path = info.get("parent")
 
 
 def _refuse_shared_labels(checkpoints: list[str]) -> None:
@@ -248,6 +289,7 @@ def run(
     if str(cfg.scoring.backend) == "vllm":
         require_vllm()
     checkpoints = list(dict.fromkeys(str(c) for c in cfg.checkpoints))  # a checkpoint given twice is scored once
+    _refuse_missing(checkpoints)
     _refuse_shared_labels(checkpoints)
     rd = RunDir(out, "eval")
     report_dir = report_dir or out
@@ -255,6 +297,7 @@ def run(
         run_data(OmegaConf.merge(cfg, {"data": {"path": None}}), out / "data")  # generated: the shots split
         generated_data = out / "data"
     scenarios, shots = eval_data(cfg, generated_data)
+    _refuse_trained_on_eval(checkpoints, scenarios)
     check_shot_pools(cfg, scenarios, shots)
     audit = _audit_external(cfg, scenarios, shots) if cfg.data.path else None
     eval_file = split_file(cfg.data, "eval", generated_data)

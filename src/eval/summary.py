@@ -206,6 +206,7 @@ def crossing(strengths: list[int], p: np.ndarray, threshold: float) -> float | N
 def fit_power_law(strengths: list[int], nll: np.ndarray, form: str | None = None) -> dict:
     """NLL(k) = C k^-alpha + K for k >= 1 (Anil et al. 2024), or the log-log line (K=0) where that fits at least
     as well (a rising NLL: alpha < 0, which the bounded form cannot reach) or there are under 4 strengths.
+    Under 3 strengths k >= 1, no fit.
     `form` forces one ("loglog" or "power+const"): a bootstrap reads every replicate in its point estimate's."""
     from scipy.optimize import curve_fit
 
@@ -213,7 +214,7 @@ def fit_power_law(strengths: list[int], nll: np.ndarray, form: str | None = None
     y = np.array([v for s, v in zip(strengths, nll) if s >= 1], dtype=float)
     ok = ~np.isnan(y)
     k, y = k[ok], y[ok]
-    if len(k) < 2:
+    if len(k) < 3:  # a line through two points fits them exactly: R² 1 would say nothing about a power law
         return {"C": None, "alpha": None, "K": None, "r2": None, "form": "too few strengths"}
 
     def r2(pred):

@@ -63,11 +63,23 @@ def training_rows(scenarios: list[Scenario], stage: str, twins: bool) -> list[Sc
     return rows
 
 
+def behavior_selection(data_cfg: DictConfig) -> dict:
+    """Which behaviors of its data file a stage trains on, where that is not all of them: `load_split` applies
+    data.behaviors and data.heldout_behaviors to a file read as it is, so the file's hash alone does not say
+    what was trained on. Empty when nothing is selected, so the keys of unfiltered stages stay as they were."""
+    chosen = {
+        "behaviors": sorted(data_cfg.get("behaviors") or []),
+        "heldout_behaviors": sorted(data_cfg.get("heldout_behaviors") or []),
+    }
+    return {k: v for k, v in chosen.items() if v}
+
+
 def training_settings(cfg: DictConfig) -> dict:
     """The config a stage's weights follow from, its data and parent left to their file hashes: model, method,
     peft, train, seed and stage, and how the data file is read (`data.format`)."""
     settings = {k: to_dict(cfg)[k] for k in STAGE_KEYS if k not in ("data", "init_from")}
     settings["data_format"] = str(cfg.data.format)
+    settings.update(behavior_selection(cfg.data))
     settings["rendering"] = RENDERING  # the text a row renders to (e.g. the template date fixed in version 3)
     for key in SCORING_ONLY:
         settings["model"].pop(key, None)
@@ -320,4 +332,5 @@ def _log_adapter(wb, final: Path, stage: str) -> None:
 def cli(cfg: DictConfig) -> None:
     final = run(cfg, Path(run_dir()))
     if is_main_process():
-        print(f"train: final weights in {final}")
+        # run folders are named from their overrides (key=value,...): quoted, the path pastes into the next one
+        print(f"train: final weights in {final}\n  as an override: \"init_from='{final}'\"")
