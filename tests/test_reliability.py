@@ -239,11 +239,8 @@ with RunDir(sys.argv[1], "eval", writer=True).running("seed: 0\\n", 0):
 """
 
 
-@pytest.mark.slow
-def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
-    ref = tmp_path / "ref"
-    assert cli("src.eval", *EVAL_ARGS, f"hydra.run.dir={ref}").returncode == 0
-    run = tmp_path / "killed"
+def eval_until_its_first_row(run: Path) -> tuple[subprocess.Popen, Path]:
+    """`src.eval` started into `run`, returned once it has written a row (or after 2 minutes)."""
     p = subprocess.Popen(
         [sys.executable, "-m", "src.eval", *EVAL_ARGS, f"hydra.run.dir={run}"],
         stdout=subprocess.DEVNULL,
@@ -253,6 +250,15 @@ def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and not (rows_file.exists() and rows_file.stat().st_size > 0):
         time.sleep(0.05)
+    return p, rows_file
+
+
+@pytest.mark.slow
+def test_eval_killed_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
+    ref = tmp_path / "ref"
+    assert cli("src.eval", *EVAL_ARGS, f"hydra.run.dir={ref}").returncode == 0
+    run = tmp_path / "killed"
+    p, rows_file = eval_until_its_first_row(run)
     p.send_signal(signal.SIGKILL)
     p.wait()
     partial = len(rows_file.read_text().splitlines())
@@ -270,15 +276,7 @@ def test_sigterm_marks_the_run_interrupted_and_it_resumes(tmp_path):
     """kill, timeout or a scheduler's preemption send SIGTERM: the run's cleanup runs (Python's default would
     skip it), its manifest says so, and the same command resumes it."""
     run = tmp_path / "stopped"
-    p = subprocess.Popen(
-        [sys.executable, "-m", "src.eval", *EVAL_ARGS, f"hydra.run.dir={run}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    rows_file = run / "elicitation.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (rows_file.exists() and rows_file.stat().st_size > 0):
-        time.sleep(0.05)
+    p, rows_file = eval_until_its_first_row(run)
     p.send_signal(signal.SIGTERM)
     assert p.wait() == 128 + signal.SIGTERM
     manifest = json.loads((run / "manifest.json").read_text())

@@ -465,6 +465,7 @@ def test_wandb_offline_run_holds_the_training_loss(chain):
     assert logged == [(s, pytest.approx(v)) for s, v in expected] and len(logged) == 2
 
 
+@pytest.mark.slow
 def test_sft_dpo_logs_each_phase_on_its_own_axis(tmp_path, data):
     train(tmp_path, data, "align", "method=sft_dpo", "tracker=wandb")
     history = wandb_reader.history(wandb_reader.run_file(tmp_path))
