@@ -79,9 +79,9 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
     @functools.wraps(fn)
     def wrapper(cfg: DictConfig) -> Any:
         # SIGTERM (kill, timeout, a scheduler's preemption) as an exit, so `finally` blocks run: the manifest
-        # says "interrupted" and the W&B run is finished, where Python's default would stop without either
-        # Only over Python's default: submitit (the SLURM launcher) handles SIGTERM for its requeue, and a
-        # launcher may run jobs in threads, where no handler can be set. The one found is put back after.
+        # says "interrupted" and the W&B run is finished, where Python's default would stop without either.
+        # Only over that default (submitit, the SLURM launcher, handles SIGTERM for its requeue), only in the
+        # main thread (a launcher may run jobs in threads, where none can be set), and put back after.
         ours = (
             threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

@@ -19,7 +19,7 @@ from src.rundir import is_main_process
 log = logging.getLogger(__name__)
 
 
-_unreachable: set = set()  # non-empty once an online run chosen by `auto` could not start in this process
+_online_failed = False  # an online run chosen by `auto` could not start in this process: later ones go offline
 
 
 def _logged_in() -> bool:
@@ -39,7 +39,7 @@ def wandb_mode(tracker: Any) -> str | None:
         return "offline" if os.environ["WANDB_MODE"] == "dryrun" else os.environ["WANDB_MODE"]  # W&B's old name
     mode = str(tracker.get("mode", "auto"))
     if mode == "auto":
-        return "online" if _logged_in() and not _unreachable else "offline"
+        return "online" if _logged_in() and not _online_failed else "offline"
     return mode
 
 
@@ -77,7 +77,8 @@ def tracked_run(cfg: Any, run_dir: str | Path, job_type: str, config: dict | Non
         # online only because a login was found (tracker.mode=auto): a run must not be lost to the network
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("W&B online could not start (%s); logging offline instead (wandb sync later)", reason)
-        _unreachable.add(True)  # this process's later auto-online runs go offline at once, without another wait
+        global _online_failed
+        _online_failed = True  # this process's later runs skip the wait
         run = wandb.init(mode="offline", **settings)
     ok = False
     try:
