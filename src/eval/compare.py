@@ -61,8 +61,8 @@ EVAL_SPLIT = "eval"  # held out for the verdicts: nothing that tunes or selects 
 # A run's training seed, and the keys that follow it (`${seed}` in conf/scenarios.yaml and conf/judge.yaml)
 # unless pinned: replicates of one configuration, never a swept variable.
 SEED_KEYS = ("seed", "data.seed", "judge.seed")
+JUDGE_ROW_KEYS = ("judge", "checkpoint", "scenario_id", "template", "label")  # what judge_summary reads
 # what the summaries read of every elicitation row (src.eval.elicit writes these and more)
-JUDGE_ROW_KEYS = ("judge", "checkpoint", "scenario_id", "template", "label")
 ROW_KEYS = ("checkpoint", "behavior", "attack", "strength", "seed", "scenario_id", "template", "delta", "p_behavior")
 IGNORED_KEYS = re.compile(r"^(hydra|checkpoints|tracker|tags)(\.|$)")
 LABEL_SKIP = {
@@ -615,7 +615,8 @@ def compare(
     chosen = selection(runs)
     if chosen:
         atomic_write_text(out / "selection.json", json.dumps(chosen, indent=1) + "\n")
-    # a glob over a sweep picks up runs that failed or still run: their rows so far are read, and said to be
+    # a glob over a sweep picks up runs that failed or still run: their rows so far are read, and the report
+    # names those runs at its top
     status = {r: RunDir(r, "eval").manifest.get("status") for r in runs}
     unfinished = [f"{r} ({s})" for r, s in status.items() if s in ("running", "failed", "interrupted")]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
