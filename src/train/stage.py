@@ -223,7 +223,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                 free_memory()  # the trainer sits in reference cycles: the capability check loads two models next
                 if stage == Stage.align and cfg.train.capability:
                     metrics["capability"] = retention(mc, tokenizer, str(final), init_from)
-                    print("train: capability " + json.dumps(metrics["capability"]["delta"]))
+                    change = json.dumps(metrics["capability"]["delta"])
+                    print(f"train: capability change from its parent (aligned - parent) {change}; metrics.json")
                 rd.write_json("metrics.json", metrics)
                 if wb is not None:
                     _log_summary(wb, metrics)
