@@ -608,6 +608,12 @@ def test_runs_pool_as_seeds_only_when_they_are_one_configuration_trained_again(t
     # A run with no seed beside seeded ones.
     with pytest.raises(TrainoutError, match="records no seed"):
         described({"seed": 0}, {"seed": 1}, {})
+    # Labels name what changes the rows, not how the judge sampled or how fast scoring ran.
+    tags = described(
+        {"seed": 0, "data": {"path": "a.jsonl"}, "judge": {"n": 4}, "scoring": {"prefix_cache": True}},
+        {"seed": 0, "data": {"path": "b.jsonl"}, "judge": {"n": 8}, "scoring": {"prefix_cache": False}},
+    )
+    assert [t for t, _, _ in tags] == ["path=a.jsonl", "path=b.jsonl"]
     # Two swept keys with one short name are two configurations, each labelled apart.
     tags = described({"seed": 0, "implant": {"beta": 0.1}}, {"seed": 1, "align": {"beta": 0.1}})
     assert tags[0][0] != tags[1][0] and not tags[0][2]

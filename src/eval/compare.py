@@ -72,6 +72,16 @@ LABEL_SKIP = {
 }  # differ between runs, but say nothing about the model
 
 
+# how the replies were sampled for the judge, how fast scoring ran, how many bootstrap replicates: they tell
+# runs apart (a run is its whole config) but say nothing of the rows a label stands for, so labels leave them out
+LABEL_SKIP_PREFIXES = ("judge.", "scoring.", "bootstrap")
+
+
+def _labels(key: str) -> bool:
+    """Whether a differing config key goes into the short label of a run's checkpoints."""
+    return key not in LABEL_SKIP and not key.startswith(LABEL_SKIP_PREFIXES)
+
+
 def find_runs(patterns: list[str]) -> list[Path]:
     """Eval run directories (holding elicitation.jsonl) under each path or glob, in a stable order."""
     found: list[Path] = []
@@ -200,7 +210,7 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     groups = [tuple((k, str(f.get(k))) for k in diff_keys) + ((m,) if not own else ()) for f, m in zip(flats, models)]
     # Short labels: the swept values a run set (not bookkeeping keys; unset = the default), else its name.
     short = [
-        ",".join(f"{k.split('.')[-1]}={flat[k]}" for k in diff_keys if k not in LABEL_SKIP and flat.get(k) is not None)
+        ",".join(f"{k.split('.')[-1]}={flat[k]}" for k in diff_keys if _labels(k) and flat.get(k) is not None)
         or flat.get("name")
         or run.name
         for run, flat in zip(runs, flats)
