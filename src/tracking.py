@@ -69,13 +69,13 @@ def tracked_run(cfg: Any, run_dir: str | Path, job_type: str, config: dict | Non
         run = wandb.init(mode=mode, **settings)
     except Exception as e:  # W&B raises its own error types (CommError, UsageError, ...) for a server it cannot use
         chosen = os.environ.get("WANDB_MODE") or str(tracker.get("mode", "auto")) != "auto"
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         if mode != "online" or chosen:
             raise TrainoutError(
-                f"W&B ({mode}) could not start: {str(e).splitlines()[0] if str(e) else type(e).__name__}; "
+                f"W&B ({mode}) could not start: {reason}; "
                 "tracker.mode=offline logs locally, tracker=none turns tracking off"
             ) from None
         # online only because a login was found (tracker.mode=auto): a run must not be lost to the network
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("W&B online could not start (%s); logging offline instead (wandb sync later)", reason)
         global _online_failed
         _online_failed = True  # this process's later runs skip the wait

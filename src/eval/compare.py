@@ -153,6 +153,10 @@ class Run:
     train_seed: int | None
     plain: bool  # every run compared has this tag: labels need no tag
 
+    def label(self, checkpoint: str) -> str:
+        """What a checkpoint of this run is called in the comparison (its rows, judge rows and tables)."""
+        return checkpoint if self.plain else f"{checkpoint} [{self.tag}]"
+
 
 def _training_seeds(flat: dict) -> set | None:
     """The seeds recorded by the training runs that made a run's evaluated checkpoints (each checkpoint's
@@ -262,7 +266,7 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
             )
             raise TrainoutError(f"{run.path / rows_file} has no rows ({why}); or leave it out of runs=")
         for r in found:
-            label = r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"
+            label = run.label(r["checkpoint"])
             if label not in info:
                 info[label] = {
                     "run": str(run.path),
@@ -289,7 +293,7 @@ def load_judge_rows(runs: list[Path]) -> list[dict]:
     out = []
     for run in described:
         for r in read_rows(run.path / JUDGE_FILE, required=JUDGE_ROW_KEYS):
-            out.append({**r, "checkpoint": r["checkpoint"] if run.plain else f"{r['checkpoint']} [{run.tag}]"})
+            out.append({**r, "checkpoint": run.label(r["checkpoint"])})
     return out
 
 
