@@ -153,9 +153,42 @@ class Run:
     train_seed: int | None
     plain: bool  # every run compared has this tag: labels need no tag
 
+    @property
+    def suffix(self) -> str:
+        """What follows a checkpoint's name in this run's labels: '' when every run is one configuration."""
+        return "" if self.plain else f" [{self.tag}]"
+
     def label(self, checkpoint: str) -> str:
         """What a checkpoint of this run is called in the comparison (its rows, judge rows and tables)."""
-        return checkpoint if self.plain else f"{checkpoint} [{self.tag}]"
+        return checkpoint + self.suffix
+
+
+def declared_k_star(described: list[Run], at: int | None, unfinished: set[Path]) -> dict[str, int | None]:
+    """k* for each configuration's verdicts, keyed by its labels' suffix (`Run.suffix`; `summary.judge` reads
+    it): what its eval runs declared (`verdict.at`), else None, the largest strength they scored, as their own
+    reports read it. A run not yet finished has not scored its largest strength yet: its k* is the top of its
+    schedule, so it gets "k* not scored" rather than a verdict at a lower strength than it declared. A
+    compare-time `verdict.at` must be a strength every run scores, and agree with any run's own: a strength
+    chosen after the rows were seen is a searched one."""
+    out: dict[str, int | None] = {}
+    for run in described:
+        strengths = json.loads(run.config.get("attack.strengths") or "[]")
+        own = run.config.get("verdict.at")
+        if at is not None and strengths and at not in strengths:
+            raise TrainoutError(
+                f"verdict.at={at} is not an attack strength of {run.path} (attack.strengths={strengths})"
+            )
+        if at is not None and own is not None and own != at:
+            raise TrainoutError(
+                f"verdict.at={at}, but {run.path} declared verdict.at={own} before it ran; a verdict reads the "
+                "strength declared beforehand (leave verdict.at unset to read each run's own)"
+            )
+        k = at if at is not None else own
+        if k is None and run.path in unfinished and strengths:
+            k = max(strengths)
+        if out.get(run.suffix) is None:  # seeds of one configuration: one not finished sets its k*
+            out[run.suffix] = k
+    return out
 
 
 def _training_seeds(flat: dict) -> set | None:
@@ -558,7 +591,7 @@ def report_for(
     out: Path,
     n_boot: int,
     seed: int,
-    at: int | None = None,
+    at: int | dict[str, int | None] | None = None,
     recovery: float = 0.5,
     header: str = "",
     suffix: str = "",
@@ -575,9 +608,10 @@ def report_for(
     measured = measurement(by_seed(rows), n_boot, seed)
     atomic_write_text(out / f"measurement{suffix}.json", json.dumps(measured, indent=1) + "\n")
     judged = judge(rows, at, recovery, n_boot, seed, in_distribution)
-    withheld = evidence_withholds(measured)
-    for v in judged.verdicts if withheld else []:  # the evidence gate holds for verdicts.json, the table, W&B
-        v.verdict, v.reason = NO_VERDICT, f"{withheld}; and {v.reason}" if v.reason else withheld
+    for v in judged.verdicts:  # the evidence gate holds for verdicts.json, the table, W&B
+        withheld = evidence_withholds(measured, v.checkpoint)  # its own configuration's base
+        if withheld:
+            v.verdict, v.reason = NO_VERDICT, f"{withheld}; and {v.reason}" if v.reason else withheld
     atomic_write_text(out / f"verdicts{suffix}.json", json.dumps(asdict(judged), indent=1) + "\n")
     pairs = evidence_pairs(by_seed(rows))
     if pairs:
@@ -632,10 +666,12 @@ def compare(
     # a glob over a sweep picks up runs that failed or still run: their rows so far are read, and the report
     # names those runs at its top
     status = {r: RunDir(r, "eval").manifest.get("status") for r in runs}
-    unfinished = [f"{r} ({s})" for r, s in status.items() if s in ("running", "failed", "interrupted")]
+    stopped = {r: s for r, s in status.items() if s in ("running", "failed", "interrupted")}
+    unfinished = [f"{r} ({s})" for r, s in stopped.items()]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
     for line in unfinished:
         log.warning("compare: run not finished, its rows so far are included: %s", line)
+    k_star = declared_k_star(describe_runs(runs)[0], at, set(stopped))
     judged_rows = load_judge_rows(runs)  # seeds of one label pool, as in the CIs
     all_tables = []
     for attack in attacks:
@@ -649,7 +685,7 @@ def compare(
             out,
             n_boot,
             seed,
-            at,
+            k_star,
             recovery,
             suffix=suffix,
             in_distribution=in_rows,
