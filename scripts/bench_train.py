@@ -147,10 +147,11 @@ def build_plain(scenarios: list, a: argparse.Namespace, out: str, steps: int):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
+    from src.models import bf16_native
     from src.scenarios import to_preference
 
     folder = model_folder(a)
-    bf16 = CUDA and torch.cuda.is_bf16_supported()
+    bf16 = CUDA and bf16_native()  # as src.train.common.device_args: no emulated bf16 (V100, T4)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16 if bf16 else torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     args = DPOConfig(

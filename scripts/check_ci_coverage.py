@@ -5,10 +5,14 @@ seeds get a Student-t seed term, src/eval/summary.py resample). Nominal: 2.5% (a
 
     python scripts/check_ci_coverage.py [--runs 2000] [--templates 3 5 8 12] [--boot 1000]
     python scripts/check_ci_coverage.py --seeds 2 3 5 --templates 8 [--runs 1000] [--nested]
+    python scripts/check_ci_coverage.py --templates 12 --pinned 0 6 8 9 --stat p [--runs 1000]
 
 One seed: each run draws, per template, a baseline Δ and an effect, both N(0, 1), so the effect's mean is 0
 and its spread between templates is what the interval has to carry. Both intervals are read from the same
 replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile one for reference.
+`--pinned K`: K of the templates have a baseline Δ of ±10 nats instead, so p = σ(Δ) sits at 0 or 1 there
+and barely moves with the effect; read in p (`--stat p`, as R and its lift are), those templates carry
+almost nothing, and the interval rests on the rest while its levels count them all.
 
 Several seeds: every seed is scored on the same templates (as `experiment=seeds` does, `data.seed` fixed),
 and the effect of seed s on template t is e_t + v_s + u_st, each N(0, sd²) with the sds of the three mixes
@@ -38,12 +42,14 @@ from src.lm.measure import ci_levels  # noqa: E402
 MIXES = [("seed-dominated", 0.25, 1.0, 0.25), ("template-dominated", 1.0, 0.25, 0.25), ("equal", 1.0, 1.0, 0.25)]
 
 
-def _contrast(arms: dict, boot: int, run: int) -> tuple[np.ndarray, int]:
+def _contrast(arms: dict, boot: int, run: int, stat: str = "delta") -> tuple[np.ndarray, int]:
     pair = Paired.of(arms, boot, run)
-    return pair.get("delta", "b")[1] - pair.get("delta", "a")[1], pair.units
+    return pair.get(stat, "b")[1] - pair.get(stat, "a")[1], pair.units
 
 
-def false_positive_rate(templates: int, runs: int, boot: int) -> tuple[float, float]:
+def false_positive_rate(
+    templates: int, runs: int, boot: int, pinned: int = 0, stat: str = "delta"
+) -> tuple[float, float]:
     """(expanded, plain): the share of runs whose interval's lower bound is above 0."""
     hits = np.zeros(2)
     for run in range(runs):
@@ -51,9 +57,11 @@ def false_positive_rate(templates: int, runs: int, boot: int) -> tuple[float, fl
         a, b = [], []
         for t in range(templates):
             base, effect = rng.gauss(0, 1), rng.gauss(0, 1)
+            if t < pinned:
+                base = rng.choice((-10.0, 10.0))
             a.append(synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
             b.append(synthetic_row("b", f"t{t}", f"t{t}-0", 0, False, 0, base + effect, "b"))
-        reps, units = _contrast({"a": a, "b": b}, boot, run)
+        reps, units = _contrast({"a": a, "b": b}, boot, run, stat)
         hits += [np.percentile(reps, ci_levels(units)[0]) > 0, np.percentile(reps, 2.5) > 0]
     return hits[0] / runs, hits[1] / runs
 
@@ -87,12 +95,17 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1], help="training seeds on shared templates")
     ap.add_argument("--nested", action="store_true", help="each seed on templates of its own (data.seed unpinned)")
+    ap.add_argument("--pinned", type=int, nargs="+", default=[0], help="templates with p pinned near 0 or 1")
+    ap.add_argument("--stat", choices=["delta", "p"], default="delta", help="the contrast in nats, or in p")
     args = ap.parse_args()
     if args.seeds == [1]:
-        print("templates | P(CI lower bound > 0 | no effect): expanded (used) | plain percentile")
+        print(
+            f"templates | pinned | P(CI lower bound > 0 | no effect), {args.stat}: expanded (used) | plain percentile"
+        )
         for n in args.templates:
-            expanded, plain = false_positive_rate(n, args.runs, args.boot)
-            print(f"{n:9d} | {expanded:.3f} | {plain:.3f}")
+            for k in (k for k in args.pinned if k < n):
+                expanded, plain = false_positive_rate(n, args.runs, args.boot, k, args.stat)
+                print(f"{n:9d} | {k:6d} | {expanded:.3f} | {plain:.3f}", flush=True)
         return
     print("seeds | templates | P(CI lower bound > 0 | no effect), by mix (sd of template, seed, seed x template):")
     print("      |           | " + " | ".join(f"{name} ({t}, {s}, {u})" for name, t, s, u in MIXES))

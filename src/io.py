@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -93,6 +95,21 @@ def append_rows(path: str | Path, rows: Iterable[dict]) -> None:
         os.fsync(f.fileno())
 
 
+def flock(f, operation: int) -> None:
+    """fcntl.flock, with one line where the filesystem has no locks (Lustre mounted `noflock`): the run folder's
+    and the stage cache's locks are what keep two jobs from writing one folder."""
+    try:
+        fcntl.flock(f, operation)
+    except OSError as e:
+        if e.errno not in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):
+            raise
+        raise TrainoutError(
+            f"{f.name}: this filesystem does not support file locks ({os.strerror(e.errno)}), which keep two jobs "
+            "from writing one run folder or cached stage; put the outputs and TRAINOUT_CACHE on one that does "
+            "(NFS with locking, Lustre mounted -o flock)"
+        ) from None
+
+
 # What a Trainer checkpoint holds besides the model: the state to resume training (optimizer moments, scheduler,
 # RNG, DeepSpeed's global_step*/ and FSDP's optimizer_*/ shards). It does not change what the folder loads as,
 # and for a full fine-tune it is several times the weights' size, so a checkpoint's hash leaves it out.
@@ -104,6 +121,7 @@ RESUME_STATE = (
     "global_step",
     "trainer_state.json",
     "training_args.bin",
+    "pytorch_model_fsdp",  # FSDP's full (or sharded) weights beside the optimizer state: save_model wrote the model
 )
 
 _hashes: dict[tuple, str] = {}

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,9 +67,8 @@ def _atomic_save(folder: Path, save) -> Path:
     """Save into a temp folder and rename it into place, so a killed conversion is never half-read."""
     if (folder / "config.json").exists():
         return folder
-    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp", dir=folder.parent))  # pids repeat across containers
     save(tmp)
     try:
         os.replace(tmp, folder)
@@ -206,11 +206,19 @@ def reference_tokenizer():
         return None
 
 
+def bf16_native() -> bool:
+    """A GPU that computes in bf16 (compute capability 8.0 on): torch's `is_bf16_supported()` also says yes on a
+    V100 or T4, which emulate it, slowly and without the fast attention kernels."""
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def torch_dtype(mc: ModelConfig):
     import torch
 
     if mc.dtype == "auto":
-        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+        return torch.bfloat16 if torch.cuda.is_available() and bf16_native() else torch.float32
     return getattr(torch, mc.dtype)
 
 

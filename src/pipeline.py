@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import os
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from src.data.stage import run as run_data
 from src.eval.compare import EVAL_SPLIT, check_tuning_split, differing_config, tuning_objective
 from src.eval.stage import InDistribution, Tuning, check_attack, check_shot_pools, check_verdict, eval_data
 from src.eval.stage import run as run_eval
-from src.io import file_hash, json_sha256
+from src.io import file_hash, flock, json_sha256
 from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
@@ -61,11 +62,11 @@ def locked(folder: Path):
     """Hold an exclusive lock on a stage folder: a parallel sweep job waits instead of training it twice."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(folder.parent / f".{folder.name}.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+        flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            flock(f, fcntl.LOCK_UN)
 
 
 def _trajectory(stage_dir: Path) -> list[str]:
@@ -269,6 +270,11 @@ def main(cfg: DictConfig) -> float | None:
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
     if sweep and not cfg.get("tags"):
         raise TrainoutError("a multirun needs tags (tags=[my_sweep]) so its W&B runs can be found and compared")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # rank 0's trainer would wait for ranks that returned here
+        raise TrainoutError(
+            "src.pipeline runs its stages in one process; under accelerate launch, train each stage with "
+            "`accelerate launch ... -m src.train` (README, 'Beyond one GPU') and evaluate with src.eval"
+        )
     if not is_main_process():
         return None
     out = Path(run_dir())

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from src import TrainoutError
-from src.io import atomic_write_text, file_hash
+from src.io import atomic_write_text, file_hash, flock
 
 LOCK = ".running.lock"  # held by the process writing a run directory (`RunDir.exclusive`)
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
@@ -120,7 +120,7 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / LOCK, "a+") as f:
             try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 f.seek(0)
                 holder = f.read().strip() or "another process"
@@ -135,7 +135,7 @@ class RunDir:
             try:
                 yield
             finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+                flock(f, fcntl.LOCK_UN)
 
     # --- files
     def file(self, name: str) -> Path:

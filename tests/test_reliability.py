@@ -344,3 +344,20 @@ def test_data_killed_anywhere_then_rerun_gives_the_same_files(tmp_path):
     assert cli("src.data", "tracker=none", "data.probe=false", f"hydra.run.dir={run}").returncode == 0
     assert data_files(run) == data_files(ref)
     assert not list(run.glob(".*.tmp*"))
+
+
+def test_a_filesystem_without_locks_stops_in_one_line_naming_the_lock(tmp_path, monkeypatch):
+    """Lustre mounted `noflock` answers flock with ENOSYS: the run folder's lock says what to do, no traceback."""
+    import errno
+    import fcntl
+
+    from src import TrainoutError
+    from src.rundir import RunDir
+
+    def no_locks(f, operation):
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(TrainoutError, match=r"\.lock: this filesystem does not support file locks"):
+        with RunDir(tmp_path / "run", "eval").exclusive():
+            pass

@@ -117,6 +117,19 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
         assert trajectory == ["implant@1", "implant@2", "implant@3"]
 
 
+def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
+    """A run stopped after its SFT phase (a preempted SLURM job) resumes in the DPO phase; the SFT result keeps
+    the run's own parent, not itself (which made loading it recurse without end)."""
+    final = train(tmp_path, data, "implant", "method=sft_dpo")
+    shutil.rmtree(final)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
+    assert train(tmp_path, data, "implant", "method=sft_dpo") == final
+    sft_info = json.loads((tmp_path / "checkpoints" / "sft" / CHECKPOINT_INFO).read_text())
+    assert sft_info["parent"] == "base" and sft_info["phase"] == "sft"
+    assert _differs(load_model("tiny_random", str(final)), load_model("tiny_random"))
+
+
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):
     from peft import PeftModel
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from src import TrainoutError
 from src.io import RESUME_STATE
-from src.models import ModelConfig
+from src.models import ModelConfig, bf16_native
 from src.scenarios import Scenario
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,15 @@ Recipe = Callable[[TrainJob], tuple[Any, Any]]
 def device_args() -> dict:
     """bf16 and the CUDA device where present; on CPU, fp32 (TRL's bf16=True default fails there)."""
     cuda = torch.cuda.is_available()
-    return {"use_cpu": not cuda, "bf16": bool(cuda and torch.cuda.is_bf16_supported()), "fp16": False}
+    if cuda and torch.cuda.device_count() > 1 and "WORLD_SIZE" not in os.environ:
+        # one process sees several GPUs: the Trainer would wrap the model in DataParallel and train
+        # batch_size x (number of GPUs) pairs a step, a different experiment from the one configured
+        raise TrainoutError(
+            f"{torch.cuda.device_count()} GPUs are visible to one process, which would train "
+            f"{torch.cuda.device_count()}x the configured pairs per step: pick one (CUDA_VISIBLE_DEVICES=0) or run "
+            "one process per GPU (accelerate launch --config_file conf/accelerate/ddp.yaml -m src.train ...)"
+        )
+    return {"use_cpu": not cuda, "bf16": bool(cuda and bf16_native()), "fp16": False}
 
 
 def step_batches(train_cfg: Any, cuda: bool) -> tuple[int, int]:
@@ -240,7 +248,8 @@ def _resume_state(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if n.startswith(RESUME_STATE) or n in ("latest", "zero_to_fp32.py")]
 
 
-BULKY_RESUME_STATE = ("optimizer", "global_step")  # optimizer moments (FSDP's optimizer_*/, DeepSpeed's global_step*/)
+# optimizer moments (FSDP's optimizer_*/, DeepSpeed's global_step*/), and the weights' copy FSDP saves beside them
+BULKY_RESUME_STATE = ("optimizer", "global_step", "pytorch_model_fsdp")
 
 
 def prune_resume_state(output_dir: Path) -> None:

@@ -27,6 +27,8 @@ def train(job: TrainJob):
     out = job.final.parent
     sft_dir, dpo_dir = job.checkpoints / "sft", job.checkpoints / "dpo"
     run_info = checkpoint_info(out) or {}  # written by the train stage: parent = the run's init_from
+    if run_info.get("phase") == "dpo":  # resumed in the DPO phase: `out` holds that phase's record (parent: the
+        run_info = checkpoint_info(sft_dir) or {}  # SFT result); the run's own is the SFT phase's copy
     if is_main_process():
         RunDir(sft_dir, "sft").write_json(CHECKPOINT_INFO, {**run_info, "phase": "sft", "step_offset": 0})
 
