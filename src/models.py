@@ -8,6 +8,7 @@ downloaded at run time unless `model.allow_download=true`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -253,8 +254,15 @@ def checkpoint_step(path: str | Path) -> int | None:
     return int(name.split("-")[-1]) + int((checkpoint_info(path) or {}).get("step_offset") or 0)
 
 
-def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None):
-    """Load a base model or a trainout checkpoint, adapters merged, in eval mode.
+def load_model(
+    mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None, merge: bool | None = None
+):
+    """Load a base model or a trainout checkpoint in eval mode: its parent chain merged, as its training saw it.
+
+    Its own adapter is merged too (`merge=True`: a model to train on or to save as plain weights), except by
+    default on half-precision weights (bf16 on a GPU), where it stays a PeftModel computing the adapter's path
+    beside the frozen weights, as training did: added into bf16 weights, most of a LoRA update's elements are
+    below the weights' precision and round away (tests/test_models.py).
 
     `reuse` is (checkpoint, model) already in memory: when it is the checkpoint's parent, the adapter is
     merged into that model in place (which consumes it) instead of rebuilding the chain from disk, so an
@@ -276,7 +284,7 @@ def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | No
             local_files_only=not mc.allow_download,  # remote code that names another repo is a download too
         )
     else:
-        model = _load_checkpoint(mc, Path(checkpoint), reuse)
+        model = _load_checkpoint(mc, Path(checkpoint), reuse, merge)
     return model.to(device).eval()
 
 
@@ -321,9 +329,10 @@ def _merges_into(checkpoint: str, held: str) -> bool:
     return _same_checkpoint(str((checkpoint_info(path) or {}).get("parent", "base")), str(held))
 
 
-def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
-    """Rebuild a checkpoint: its parent (recursively, or `reuse` when that is the parent), then this adapter
-    merged on top."""
+def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None, merge: bool | None = None):
+    """Rebuild a checkpoint: its parent (recursively, or `reuse` when that is the parent) merged, as the
+    checkpoint was trained on it, then this adapter on top (merged unless `load_model` says otherwise)."""
+    import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -351,10 +360,13 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
         hint = f" (a src.train run: its weights are in {path / 'final'})" if (path / "final").is_dir() else ""
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json{hint}")
     if reuse is not None and _merges_into(str(path), str(reuse[0])):
-        model = reuse[1]
+        model = reuse[1].merge_and_unload() if isinstance(reuse[1], PeftModel) else reuse[1]
     else:
-        model = load_model(mc, info.get("parent", "base"), device="cpu")
-    return PeftModel.from_pretrained(model, path).merge_and_unload()
+        model = load_model(mc, info.get("parent", "base"), device="cpu", merge=True)
+    adapted = PeftModel.from_pretrained(model, path)
+    if merge is None:
+        merge = model.dtype == torch.float32
+    return adapted.merge_and_unload() if merge else adapted
 
 
 def _check_parent(path: Path, info: dict) -> None:
@@ -382,13 +394,14 @@ def merged_name(checkpoint: str) -> str:
 
 def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:
     """A folder of full weights for an engine that reads only folders (vLLM): the base folder itself, or the
-    checkpoint's adapter chain merged and saved once under `where`."""
+    checkpoint's adapter chain merged in fp32 and saved once under `where` (in bf16 the update would round
+    away; the engine must then also read them in fp32, see src.eval.elicit)."""
     if checkpoint == "base":
         return base_folder(mc)
     label = merged_name(checkpoint)
 
     def save(tmp: Path) -> None:
-        load_model(mc, checkpoint, device="cpu").save_pretrained(tmp)
+        load_model(dataclasses.replace(mc, dtype="float32"), checkpoint, device="cpu", merge=True).save_pretrained(tmp)
         load_tokenizer(mc).save_pretrained(tmp)
 
     return str(_atomic_save(where / label, save))

@@ -124,3 +124,52 @@ def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp
     assert again is not first and models.load(align, hold=False) is not again and models.held is None
     how = [h for _, h in models.loads]
     assert how == ["disk", "held", "merged", "merged", "disk", "disk"]
+
+
+def test_on_bf16_weights_an_adapter_is_scored_beside_them_not_rounded_into_them(tmp_path):
+    """On a GPU (`dtype: auto` = bf16) a LoRA update added into the weights mostly rounds away; kept as a
+    PeftModel, its path is computed beside the frozen weights in fp32, as in training. Parents stay merged, as
+    the child trained on them, and the eval loader's in-memory merge equals the chain from disk."""
+    import dataclasses
+
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    from src.models import CHECKPOINT_INFO, CheckpointLoader
+
+    def adapter(name: str, parent: str, seed: int, scale: float) -> str:
+        torch.manual_seed(seed)
+        lora = get_peft_model(
+            load_model("tiny_random", parent, device="cpu", merge=True),
+            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+        )
+        with torch.no_grad():  # a trained update is small beside the weights it adapts
+            for n, p in lora.named_parameters():
+                if "lora_B" in n:
+                    p.mul_(scale)
+        lora.save_pretrained(tmp_path / name / "final")
+        info = {"base_model": "tiny-random-llama-0", "parent": parent}
+        (tmp_path / name / CHECKPOINT_INFO).write_text(json.dumps(info))
+        return str(tmp_path / name / "final")
+
+    implant = adapter("implant", "base", 1, 1e-4)
+    align = adapter("align", implant, 2, 1.0)
+    bf16 = dataclasses.replace(ModelConfig.from_cfg("tiny_random"), dtype="bfloat16")
+    q = "model.layers.0.self_attn.q_proj.weight"
+    w32 = load_model("tiny_random", device="cpu").state_dict()[q]
+    update = load_model("tiny_random", implant, device="cpu").state_dict()[q] - w32  # fp32: merged, all of it
+    rounded = load_model(bf16, implant, device="cpu", merge=True).state_dict()[q].float() - w32.bfloat16().float()
+    assert (rounded == 0).float().mean() > 0.9 and update.abs().min() > 0  # merged into bf16: lost
+    kept = load_model(bf16, implant, device="cpu")
+    assert isinstance(kept, PeftModel) and not isinstance(load_model("tiny_random", implant, device="cpu"), PeftModel)
+    assert {p.dtype for n, p in kept.named_parameters() if "lora_" in n} == {torch.float32}
+    assert kept.get_base_model().model.layers[0].self_attn.q_proj.base_layer.weight.dtype == torch.bfloat16
+
+    models = CheckpointLoader(bf16)
+    ids = torch.tensor([list(range(100, 164))])
+    assert models.load(implant) is not None and models.load(align) is not None
+    assert [h for _, h in models.loads] == ["disk", "merged"]
+    with torch.no_grad():
+        assert torch.equal(
+            models.held[1](input_ids=ids).logits, load_model(bf16, align, device="cpu")(input_ids=ids).logits
+        )

@@ -117,6 +117,7 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
         assert trajectory == ["implant@1", "implant@2", "implant@3"]
 
 
+@pytest.mark.slow  # two sft_dpo trainings (12 s); make test stays under 3 minutes
 def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     """A run stopped after its SFT phase (a preempted SLURM job) resumes in the DPO phase; the SFT result keeps
     the run's own parent, not itself (which made loading it recurse without end)."""

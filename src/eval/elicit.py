@@ -221,6 +221,8 @@ def elicit(
                 model = None
                 folder = merged_folder(mc, weights, out_dir / "merged")
                 dtype = str(torch_dtype(mc)).removeprefix("torch.")  # what the HF scorer would load it in
+                if weights != "base":  # merged adapters: read in bf16, most of a LoRA update would round away
+                    dtype = "float32"
                 scorer = VLLMScorer(folder, tokenizer, mc.max_context, dtype=dtype)
             else:
                 # A model attack trains copies in between: nothing is held through that.

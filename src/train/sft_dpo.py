@@ -68,5 +68,6 @@ def train(job: TrainJob):
         RunDir(dpo_dir, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
         RunDir(out, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
 
-    model = load_model(trainable(ModelConfig.from_cfg(job.cfg.model), job.cfg), str(sft_dir / "final"), device="cpu")
+    mc = trainable(ModelConfig.from_cfg(job.cfg.model), job.cfg)
+    model = load_model(mc, str(sft_dir / "final"), device="cpu", merge=True)
     return dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))

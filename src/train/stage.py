@@ -197,7 +197,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                 _log_lineage(wb, data_path, init_from)
             tokenizer = load_tokenizer(mc)
             job = TrainJob(
-                model=load_model(trainable(mc, cfg), init_from, device="cpu"),  # the Trainer places it (per rank)
+                model=load_model(trainable(mc, cfg), init_from, device="cpu", merge=True),  # the Trainer places it
                 tokenizer=tokenizer,
                 scenarios=scenarios,
                 prefer=PREFER[stage],
@@ -299,7 +299,8 @@ def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
     beside and renamed into place, so a `merged/` folder is always whole."""
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    load_model(mc, str(final), device="cpu").save_pretrained(tmp, safe_serialization=True)
+    fp32 = dataclasses.replace(mc, dtype="float32")  # merged into bf16 weights, most of a LoRA update rounds away
+    load_model(fp32, str(final), device="cpu", merge=True).save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
