@@ -7,6 +7,7 @@ stopped: rows already written are skipped, never duplicated, never lost.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import random
@@ -219,6 +220,12 @@ def elicit(
                 continue
             if str(cfg.scoring.backend) == "vllm":
                 model = None
+                import torch
+
+                models.held = None  # the engine takes the GPU's free memory: hold no HF model beside it
+                gc.collect()
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
                 folder = merged_folder(mc, weights, out_dir / "merged")
                 dtype = str(torch_dtype(mc)).removeprefix("torch.")  # what the HF scorer would load it in
                 if weights != "base":  # merged adapters: read in bf16, most of a LoRA update would round away

@@ -43,13 +43,17 @@ class VLLMScorer:
     tokenizer: Any
     max_tokens: int | None = None  # the engine's max_model_len (None: the model's own context)
     dtype: str = "auto"  # torch dtype name; the eval stage passes the HF scorer's (src.models.torch_dtype)
-    gpu_memory_utilization: float = 0.85
+    gpu_memory_utilization: float | None = None  # None: 0.85 of the GPU, or less if less is free now
     skipped: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         require_vllm()
+        import torch
         from vllm import LLM
 
+        if self.gpu_memory_utilization is None:  # vLLM refuses a share above what is free (a trainer's leftovers)
+            free, total = torch.cuda.mem_get_info()
+            self.gpu_memory_utilization = min(0.85, 0.95 * free / total)
         self.llm = LLM(
             model=self.folder,
             tokenizer=self.folder,
