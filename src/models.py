@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from src import TrainoutError
+
+log = logging.getLogger(__name__)
 
 # peft 0.21 and TRL 1.16 read `model.is_gradient_checkpointing`, which transformers 5 deprecates: the warning
 # is about their code, printed at every training run and adapter load, and asks nothing of a user.
@@ -366,7 +369,33 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None, merge: bool | None
     adapted = PeftModel.from_pretrained(model, path)
     if merge is None:
         merge = model.dtype == torch.float32
-    return adapted.merge_and_unload() if merge else adapted
+    if not merge:
+        return adapted
+    rounded = [] if model.dtype == torch.float32 else [_rounded_share(adapted, path)]
+    merged = adapted.merge_and_unload()
+    merged.trainout_rounded = getattr(model, "trainout_rounded", []) + rounded  # read by src.train.stage
+    return merged
+
+
+def _rounded_share(adapted, path: Path) -> dict:
+    """How much of an adapter's update a merge into half-precision weights keeps: the share of the update's
+    elements that round to nothing (docs/design.md, "Adapters on bf16 weights stay beside them")."""
+    from peft.tuners.lora import LoraLayer
+
+    lost = total = 0
+    for layer in adapted.modules():
+        if isinstance(layer, LoraLayer) and "default" in layer.lora_A:
+            w = layer.get_base_layer().weight
+            delta = layer.get_delta_weight("default").float()
+            kept = (w.float() + delta).to(w.dtype).float() - w.float()
+            lost += int(((kept == 0) & (delta != 0)).sum())
+            total += int((delta != 0).sum())
+    share = lost / total if total else 0.0
+    dtype = str(adapted.get_base_model().dtype).removeprefix("torch.")
+    log.warning(
+        "%s merged into %s weights: %.0f%% of its update's elements round to nothing", path, dtype, 100 * share
+    )
+    return {"checkpoint": str(path), "dtype": dtype, "rounded_share": share}
 
 
 def _check_parent(path: Path, info: dict) -> None:

@@ -158,8 +158,10 @@ def test_on_bf16_weights_an_adapter_is_scored_beside_them_not_rounded_into_them(
     q = "model.layers.0.self_attn.q_proj.weight"
     w32 = load_model("tiny_random", device="cpu").state_dict()[q]
     update = load_model("tiny_random", implant, device="cpu").state_dict()[q] - w32  # fp32: merged, all of it
-    rounded = load_model(bf16, implant, device="cpu", merge=True).state_dict()[q].float() - w32.bfloat16().float()
+    merged = load_model(bf16, implant, device="cpu", merge=True)
+    rounded = merged.state_dict()[q].float() - w32.bfloat16().float()
     assert (rounded == 0).float().mean() > 0.9 and update.abs().min() > 0  # merged into bf16: lost
+    assert [r["rounded_share"] > 0.9 for r in merged.trainout_rounded] == [True]  # what src.train.stage records
     kept = load_model(bf16, implant, device="cpu")
     assert isinstance(kept, PeftModel) and not isinstance(load_model("tiny_random", implant, device="cpu"), PeftModel)
     assert {p.dtype for n, p in kept.named_parameters() if "lora_" in n} == {torch.float32}

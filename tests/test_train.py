@@ -131,6 +131,21 @@ def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     assert _differs(load_model("tiny_random", str(final)), load_model("tiny_random"))
 
 
+@pytest.mark.slow  # two trainings in bf16 (12 s)
+def test_an_align_started_from_a_rounded_merge_says_so_in_its_metrics_and_the_report(tmp_path, data):
+    """On bf16 weights (a GPU's default) align trains on the implant merged into them, with part of its update
+    rounded away: the stage records how much, and an eval report opens with it."""
+    from src.eval.compare import rounding_notes
+
+    implant = train(tmp_path / "implant", data, "implant", "model.dtype=bfloat16")
+    align = train(tmp_path / "align", data, "align", "model.dtype=bfloat16", f"init_from={implant}")
+    (rounded,) = json.loads((tmp_path / "align" / "metrics.json").read_text())["parent_merge_rounded"]
+    assert rounded["checkpoint"] == str(implant) and rounded["dtype"] == "bfloat16" and rounded["rounded_share"] > 0
+    (note,) = rounding_notes(["base", str(implant), str(align)])
+    assert note.startswith(f"**Rounded start**: {align} trained on {implant} merged into bfloat16 weights")
+    assert "parent_merge_rounded" not in json.loads((tmp_path / "implant" / "metrics.json").read_text())
+
+
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):
     from peft import PeftModel
 

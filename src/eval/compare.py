@@ -142,6 +142,23 @@ def _capability(checkpoint_path: str) -> dict:
     }
 
 
+def rounding_notes(checkpoints: list[str]) -> list[str]:
+    """A line for each checkpoint whose training started from its parent merged into half-precision weights
+    with part of the parent's update rounded away (src.train.stage records it): it started from less of its
+    parent than the parent scored in the same report (unmerged: src.models.load_model)."""
+    notes = []
+    for c in dict.fromkeys(checkpoints):
+        folder = _training_run(c, CHECKPOINT_INFO, "metrics.json")
+        for r in (read_json(folder / "metrics.json").get("parent_merge_rounded") or []) if folder else []:
+            notes.append(
+                f"**Rounded start**: {c} trained on {r['checkpoint']} merged into {r['dtype']} weights, where "
+                f"{r['rounded_share']:.0%} of that adapter's update rounds to nothing, so it started from less of "
+                "its parent than the parent scored here; `model.dtype=float32` trains on the exact merge "
+                '(docs/design.md, "Adapters on bf16 weights stay beside them").'
+            )
+    return notes
+
+
 @dataclass
 class Run:
     """One eval run as compare reads it. Runs with the same `tag` are one configuration trained with
@@ -669,6 +686,8 @@ def compare(
     stopped = {r: s for r, s in status.items() if s in ("running", "failed", "interrupted")}
     unfinished = [f"{r} ({s})" for r, s in stopped.items()]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
+    paths = [p for i in info.values() for p in [i.get("checkpoint_path")] if p]
+    header = "\n\n".join([header, *rounding_notes(paths)]).strip()
     for line in unfinished:
         log.warning("compare: run not finished, its rows so far are included: %s", line)
     k_star = declared_k_star(describe_runs(runs)[0], at, set(stopped))

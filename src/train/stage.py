@@ -196,8 +196,17 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             if wb is not None:
                 _log_lineage(wb, data_path, init_from)
             tokenizer = load_tokenizer(mc)
+            model = load_model(trainable(mc, cfg), init_from, device="cpu", merge=True)  # the Trainer places it
+            # in half precision the parent's adapters merge with part of their update rounded away: said, kept
+            rounded = getattr(model, "trainout_rounded", [])
+            for r in rounded:
+                print(
+                    f"train: WARNING: starting from {r['checkpoint']} merged into {r['dtype']} weights, where "
+                    f"{r['rounded_share']:.0%} of its update's elements round to nothing (model.dtype=float32 "
+                    "merges exactly)"
+                )
             job = TrainJob(
-                model=load_model(trainable(mc, cfg), init_from, device="cpu", merge=True),  # the Trainer places it
+                model=model,
                 tokenizer=tokenizer,
                 scenarios=scenarios,
                 prefer=PREFER[stage],
@@ -207,6 +216,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                 report_to=["wandb"] if wb is not None else [],
                 run_name=f"{cfg.name}-{stage}",
             )
+            del model  # the job holds the only reference: sft_dpo drops it before its DPO phase loads another
             trainer, result = recipe_for(cfg.method.name)(job)
             del job
             if rd.writer:
@@ -219,6 +229,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                     "final_loss": next((h["loss"] for h in reversed(trainer.state.log_history) if "loss" in h), None),
                     "log_history": trainer.state.log_history,
                 }
+                if rounded:  # the eval report names it (src.eval.compare.rounding_notes)
+                    metrics["parent_merge_rounded"] = rounded
                 del trainer
                 free_memory()  # the trainer sits in reference cycles: the capability check loads two models next
                 if stage == Stage.align and cfg.train.capability:
