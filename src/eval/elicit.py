@@ -230,7 +230,9 @@ def elicit(
                 dtype = str(torch_dtype(mc)).removeprefix("torch.")  # what the HF scorer would load it in
                 if weights != "base":  # merged adapters: read in bf16, most of a LoRA update would round away
                     dtype = "float32"
-                scorer = VLLMScorer(folder, tokenizer, mc.max_context, dtype=dtype)
+                scorer = VLLMScorer(
+                    folder, tokenizer, mc.max_context, dtype=dtype, trust_remote_code=mc.trust_remote_code
+                )
             else:
                 # A model attack trains copies in between: nothing is held through that.
                 model = models.load(weights, hold=not isinstance(get_attack(cfg.attack.name), ModelAttack))

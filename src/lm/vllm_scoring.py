@@ -44,6 +44,7 @@ class VLLMScorer:
     max_tokens: int | None = None  # the engine's max_model_len (None: the model's own context)
     dtype: str = "auto"  # torch dtype name; the eval stage passes the HF scorer's (src.models.torch_dtype)
     gpu_memory_utilization: float | None = None  # None: 0.85 of the GPU, or less if less is free now
+    trust_remote_code: bool = False  # model.trust_remote_code: an architecture whose code ships with the model
     skipped: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -60,6 +61,7 @@ class VLLMScorer:
             dtype=self.dtype,
             gpu_memory_utilization=self.gpu_memory_utilization,
             max_model_len=self.max_tokens,
+            trust_remote_code=self.trust_remote_code,
         )
         self.limit = self.llm.llm_engine.model_config.max_model_len
 
