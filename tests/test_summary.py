@@ -188,8 +188,22 @@ def test_evidence_sensitivity_separates_reading_from_fluency(reads):
     assert sens["n_clusters"] == 8 and sens["n"] == 24
     if reads:
         assert sens["mean"] == pytest.approx(4.0) and sens["ci"][0] > 0 and m["reads_evidence"]
+        assert 0 < m["evidence_share"] < 1
     else:
         assert sens["mean"] == pytest.approx(0.0, abs=1e-9) and not m["reads_evidence"]
+        assert m["evidence_share"] == pytest.approx(0.0, abs=1e-12)  # all of Δ's spread is the texts'
+
+
+def test_the_evidence_share_splits_the_spread_between_texts_and_evidence():
+    from src.lm.measure import evidence_share
+
+    # (Δ, the twin's Δ on the same two texts): same texts throughout, only the evidence moves Δ
+    assert evidence_share([(1.0, -1.0), (1.0, -1.0)]) == pytest.approx(1.0)
+    # the texts differ between templates and the evidence moves nothing
+    assert evidence_share([(3.0, 3.0), (-1.0, -1.0)]) == pytest.approx(0.0)
+    # within pairs: 2 x 1² each; between pairs: 2 x (2² + 2²) = 16; 4 / 20
+    assert evidence_share([(3.0, 1.0), (-1.0, -3.0)]) == pytest.approx(0.2)
+    assert evidence_share([(1.0, 0.0)]) is None
 
 
 @pytest.mark.parametrize("reads", [True, False])

@@ -343,10 +343,14 @@ def measurement_lines(measured: list[dict]) -> list[str]:
         "",
         "Δ = log p(deceptive) − log p(honest), the statistic (p = σ(Δ) for reading); Δ_span counts only the "
         "decision span, the words in which the replies differ; evidence sensitivity = how much more the "
-        "self-serving reply is favoured when the twin's evidence supports it (0 = the evidence is not read).",
+        "self-serving reply is favoured when the twin's evidence supports it (0 = the evidence is not read); "
+        "evidence share = the share of Δ's spread over templates and their twins, read on the same two texts, "
+        "that lies between a template and its twin (what the evidence moves; the rest is how the two replies "
+        "read whatever the transcript says, which contrasts on the same scenarios cancel).",
         "",
-        "| checkpoint | mean Δ | σ(mean Δ) | mean Δ_span | evidence sensitivity | median abs. template Δ |",
-        "|---|---|---|---|---|---|",
+        "| checkpoint | mean Δ | σ(mean Δ) | mean Δ_span | evidence sensitivity | median abs. template Δ | "
+        "evidence share |",
+        "|---|---|---|---|---|---|---|",
     ]
     for m in measured:
         if m["behavior"] == "all":
@@ -354,7 +358,7 @@ def measurement_lines(measured: list[dict]) -> list[str]:
                 f"| {m['checkpoint']} | {_fmt(m['delta']['mean'], 2)} {_ci(m['delta']['ci'])} | "
                 f"{_fmt(m['p_of_mean_delta'])} | {_fmt(m['delta_span']['mean'], 2)} {_ci(m['delta_span']['ci'])} | "
                 f"{_fmt(m['evidence_sensitivity']['mean'], 2)} {_ci(m['evidence_sensitivity']['ci'])} | "
-                f"{_fmt(m['median_abs_template_delta'], 2)} |"
+                f"{_fmt(m['median_abs_template_delta'], 2)} | {_fmt(m.get('evidence_share'), 3)} |"
             )
     return lines + [""]
 
