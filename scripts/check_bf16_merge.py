@@ -6,6 +6,7 @@ adapter is scored unmerged: docs/design.md, "Adapters on bf16 weights stay besid
 The update of each adapted weight matrix is read exactly (the adapter merged into fp32 weights, minus them) and
 as a bf16 merge keeps it (merged into bf16 weights, minus the bf16 weights). Printed: the share of the update's
 elements that round to nothing, and the kept update's error relative to the update, ||kept - exact|| / ||exact||.
+For a checkpoint trained on another adapter (align on implant) the update is the whole chain's.
 """
 
 from __future__ import annotations

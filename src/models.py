@@ -8,7 +8,6 @@ downloaded at run time unless `model.allow_download=true`.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -73,6 +72,7 @@ def _atomic_save(folder: Path, save) -> Path:
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp", dir=folder.parent))  # pids repeat across containers
+    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would keep a shared TRAINOUT_CACHE's models from its other users
     save(tmp)
     try:
         os.replace(tmp, folder)
@@ -305,9 +305,10 @@ class CheckpointLoader:
     held: tuple[str, Any] | None = None
     loads: list[tuple[str, str]] = field(default_factory=list)
 
-    def load(self, checkpoint: str, hold: bool = True):
+    def load(self, checkpoint: str, hold: bool = True, merge: bool = False):
         """The checkpoint's model. `hold=False` keeps nothing afterwards: for a caller that goes on to train or
-        adapt copies, and whose next request the held model could not serve."""
+        adapt copies, and whose next request the held model could not serve. `merge=True`: its own adapter
+        merged too (on bf16 weights, rounded as a model trained from it starts: the finetune attack's k=0)."""
         if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
             how, model = "held", self.held[1]
         else:
@@ -315,9 +316,25 @@ class CheckpointLoader:
             if not merges:
                 self.held = None  # released before the next model is read: one model in memory, not two
             how, model = "merged" if merges else "disk", load_model(self.mc, checkpoint, reuse=self.held)
+        if merge and isinstance(model, _peft_model()):
+            model = model.merge_and_unload()
         self.loads.append((checkpoint, how))
         self.held = (checkpoint, model) if hold else None
         return model
+
+
+def _peft_model() -> type:
+    from peft import PeftModel
+
+    return PeftModel
+
+
+def plain_weights(mc: ModelConfig, checkpoint: str):
+    """A checkpoint as one plain model for a reader of weight folders (vLLM, `train.save_merged`): its parents
+    merged as its training merged them, its own adapter added exactly, in fp32 (on bf16 weights a merge
+    rounds most of it away: docs/design.md, "Adapters on bf16 weights stay beside them")."""
+    model = load_model(mc, checkpoint, device="cpu")
+    return model.float().merge_and_unload() if isinstance(model, _peft_model()) else model.float()
 
 
 def _same_checkpoint(a: str, b: str) -> bool:
@@ -423,14 +440,14 @@ def merged_name(checkpoint: str) -> str:
 
 def merged_folder(mc: ModelConfig, checkpoint: str, where: Path) -> str:
     """A folder of full weights for an engine that reads only folders (vLLM): the base folder itself, or the
-    checkpoint's adapter chain merged in fp32 and saved once under `where` (in bf16 the update would round
-    away; the engine must then also read them in fp32, see src.eval.elicit)."""
+    checkpoint's adapter chain merged (`plain_weights`, fp32) and saved once under `where`; the engine reads
+    them in fp32 (src.eval.elicit)."""
     if checkpoint == "base":
         return base_folder(mc)
     label = merged_name(checkpoint)
 
     def save(tmp: Path) -> None:
-        load_model(dataclasses.replace(mc, dtype="float32"), checkpoint, device="cpu", merge=True).save_pretrained(tmp)
+        plain_weights(mc, checkpoint).save_pretrained(tmp)
         load_tokenizer(mc).save_pretrained(tmp)
 
     return str(_atomic_save(where / label, save))

@@ -167,6 +167,13 @@ def test_on_bf16_weights_an_adapter_is_scored_beside_them_not_rounded_into_them(
     assert {p.dtype for n, p in kept.named_parameters() if "lora_" in n} == {torch.float32}
     assert kept.get_base_model().model.layers[0].self_attn.q_proj.base_layer.weight.dtype == torch.bfloat16
 
+    from src.models import plain_weights  # vLLM's and save_merged's folders: the update added exactly, in fp32
+
+    exact16 = plain_weights(bf16, implant).state_dict()[q] - w32.bfloat16().float()
+    assert torch.allclose(exact16, update, atol=1e-7) and not isinstance(plain_weights(bf16, implant), PeftModel)
+    # the finetune attack's k=0 is read where its copies start training: the checkpoint merged
+    assert not isinstance(CheckpointLoader(bf16).load(implant, hold=False, merge=True), PeftModel)
+
     models = CheckpointLoader(bf16)
     ids = torch.tensor([list(range(100, 164))])
     assert models.load(implant) is not None and models.load(align) is not None

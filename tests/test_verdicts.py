@@ -775,3 +775,13 @@ def test_a_verdict_says_when_its_implant_comes_from_another_run():
     assert "another run" not in verdict_sentence(v, "shots", 0.5)
     borrowed = replace(v, checkpoint="align [b=2]", implant="implant [b=1]")
     assert ", R against implant [b=1] of another run" in verdict_sentence(borrowed, "shots", 0.5)
+
+
+def test_a_seed_that_has_not_reached_k_star_leaves_the_verdict_open():
+    """Two training seeds of one configuration, one still running at k=4 of 16: the verdict waits for it rather
+    than resting on the other seed alone with an interval that knows nothing of the spread between seeds."""
+    done = seeded(0, recovering({0: -2.0, 4: -1.0, 16: 0.5}))
+    running = [r for r in seeded(1, recovering({0: -2.0, 4: -1.0, 16: 0.5})) if r["strength"] <= 4]
+    v = _overall(judge(done + running, at=16, n_boot=100))
+    assert v.verdict == INCONCLUSIVE and "k*=16 was not scored for training seed 1 of align" in v.reason
+    assert _overall(judge(done, at=16, n_boot=100)).verdict == SUPPRESSED

@@ -142,20 +142,24 @@ def _capability(checkpoint_path: str) -> dict:
     }
 
 
-def rounding_notes(checkpoints: list[str]) -> list[str]:
-    """A line for each checkpoint whose training started from its parent merged into half-precision weights
-    with part of the parent's update rounded away (src.train.stage records it): it started from less of its
-    parent than the parent scored in the same report (unmerged: src.models.load_model)."""
+def rounding_notes(weights: list[str]) -> list[str]:
+    """A line for each parent that training runs among `weights` (checkpoints scored, or the finetune attack's
+    copies) started from merged into half-precision weights, with part of its update rounded away
+    (src.train.stage records it): they started from less of it than it holds as scored unmerged (src.models)."""
+    starts: dict[tuple, list[str]] = {}
+    runs = (_training_run(w, CHECKPOINT_INFO, "metrics.json") for w in dict.fromkeys(weights) if w)
+    for folder in dict.fromkeys(f for f in runs if f is not None):  # align@N: one run, however many checkpoints
+        for r in read_json(folder / "metrics.json").get("parent_merge_rounded") or []:
+            starts.setdefault((r["checkpoint"], r["dtype"], r["rounded_share"]), []).append(str(folder))
     notes = []
-    for c in dict.fromkeys(checkpoints):
-        folder = _training_run(c, CHECKPOINT_INFO, "metrics.json")
-        for r in (read_json(folder / "metrics.json").get("parent_merge_rounded") or []) if folder else []:
-            notes.append(
-                f"**Rounded start**: {c} trained on {r['checkpoint']} merged into {r['dtype']} weights, where "
-                f"{r['rounded_share']:.0%} of that adapter's update rounds to nothing, so it started from less of "
-                "its parent than the parent scored here; `model.dtype=float32` trains on the exact merge "
-                '(docs/design.md, "Adapters on bf16 weights stay beside them").'
-            )
+    for (parent, dtype, share), folders in starts.items():
+        who = folders[0] if len(folders) == 1 else f"{len(folders)} training runs ({folders[0]}, ...)"
+        notes.append(
+            f"**Rounded start**: {who} trained on {parent} merged into {dtype} weights, where {share:.0%} of that "
+            "adapter's update rounds to nothing, so it started from less of its parent than the parent holds as "
+            'scored here; `model.dtype=float32` trains on the exact merge (docs/design.md, "Adapters on bf16 '
+            'weights stay beside them").'
+        )
     return notes
 
 
@@ -686,8 +690,8 @@ def compare(
     stopped = {r: s for r, s in status.items() if s in ("running", "failed", "interrupted")}
     unfinished = [f"{r} ({s})" for r, s in stopped.items()]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
-    paths = [p for i in info.values() for p in [i.get("checkpoint_path")] if p]
-    header = "\n\n".join([header, *rounding_notes(paths)]).strip()
+    scored = [r.get("weights") or r.get("checkpoint_path") for r in rows]  # finetune: the adapted copies too
+    header = "\n\n".join([header, *rounding_notes(scored)]).strip()
     for line in unfinished:
         log.warning("compare: run not finished, its rows so far are included: %s", line)
     k_star = declared_k_star(describe_runs(runs)[0], at, set(stopped))

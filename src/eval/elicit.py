@@ -29,7 +29,6 @@ from src.models import (
     checkpoint_step,
     load_tokenizer,
     merged_folder,
-    torch_dtype,
 )
 from src.scenarios import Scenario
 
@@ -227,15 +226,15 @@ def elicit(
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 folder = merged_folder(mc, weights, out_dir / "merged")
-                dtype = str(torch_dtype(mc)).removeprefix("torch.")  # what the HF scorer would load it in
-                if weights != "base":  # merged adapters: read in bf16, most of a LoRA update would round away
-                    dtype = "float32"
+                # fp32, as plain_weights saved them (in bf16 a trained update would round away), and base alike
                 scorer = VLLMScorer(
-                    folder, tokenizer, mc.max_context, dtype=dtype, trust_remote_code=mc.trust_remote_code
+                    folder, tokenizer, mc.max_context, dtype="float32", trust_remote_code=mc.trust_remote_code
                 )
             else:
-                # A model attack trains copies in between: nothing is held through that.
-                model = models.load(weights, hold=not isinstance(get_attack(cfg.attack.name), ModelAttack))
+                # A model attack trains copies in between: nothing is held through that. Its copies start from the
+                # checkpoint merged (on bf16 weights, with part of its update rounded away): k=0 is read there too.
+                model_attack = isinstance(get_attack(cfg.attack.name), ModelAttack)
+                model = models.load(weights, hold=not model_attack, merge=model_attack)
                 scorer = Scorer(
                     model,
                     tokenizer,

@@ -307,7 +307,7 @@ def reads_evidence_line(measured: list[dict]) -> str:
     refs = evidence_references(measured)
     if not refs:
         return ""
-    if refs[0]["evidence_sensitivity"]["n"] == 0:
+    if all(r["evidence_sensitivity"]["n"] == 0 for r in refs):
         return (
             "The data has no counterfactual twins, so whether the model reads the scenario's evidence is "
             "not measured; read p with that in mind."

@@ -550,6 +550,8 @@ def organism(
 
     d = diff(rows)
     inside = diff(in_rows) if in_rows else None
+    read = matched_seeds([at0(rows, base), imp])[1]  # what the gate rests on: the prompts both scored
+    n_t, n_s, n_n = len({r["template"] for r in read}), len({r["scenario_id"] for r in read}), len(train_seeds(read))
     if d is None:
         why = f"{base} and {implant} scored no scenario in common at k=0"
         return Organism(
@@ -716,6 +718,8 @@ def verdict_for(
         v.reason = f"whether a model organism took was not checked{which}: {unchecked.unchecked}"
     elif not at_k:
         v.reason = f"k*={k_star} was not scored for {checkpoint}"
+    elif missing := [s for s in train_seeds(main) if s not in train_seeds(at_k)]:  # a run not finished yet
+        v.reason = f"k*={k_star} was not scored for training seed {', '.join(map(str, missing))} of {checkpoint}"
     elif k_star == 0:
         v.reason = "k*=0: no attack strength above 0 was scored"
     elif not any(r["strength"] == 0 for r in main):

@@ -42,7 +42,7 @@ class VLLMScorer:
     folder: str
     tokenizer: Any
     max_tokens: int | None = None  # the engine's max_model_len (None: the model's own context)
-    dtype: str = "auto"  # torch dtype name; the eval stage passes the HF scorer's (src.models.torch_dtype)
+    dtype: str = "auto"  # torch dtype name; the eval stage passes float32 (src.models.plain_weights)
     gpu_memory_utilization: float | None = None  # None: 0.85 of the GPU, or less if less is free now
     trust_remote_code: bool = False  # model.trust_remote_code: an architecture whose code ships with the model
     skipped: list = field(default_factory=list)

@@ -73,8 +73,9 @@ def device_args() -> dict:
         # batch_size x (number of GPUs) pairs a step, a different experiment from the one configured
         raise TrainoutError(
             f"{torch.cuda.device_count()} GPUs are visible to one process, which would train "
-            f"{torch.cuda.device_count()}x the configured pairs per step: pick one (CUDA_VISIBLE_DEVICES=0) or run "
-            "one process per GPU (accelerate launch --config_file conf/accelerate/ddp.yaml -m src.train ...)"
+            f"{torch.cuda.device_count()}x the configured pairs per step: pick one (CUDA_VISIBLE_DEVICES=0), or to "
+            "train on all of them, one process per GPU (accelerate launch --config_file conf/accelerate/ddp.yaml "
+            "-m src.train ...)"
         )
     return {"use_cpu": not cuda, "bf16": bool(cuda and bf16_native()), "fp16": False}
 

@@ -28,7 +28,9 @@ def train(job: TrainJob):
     sft_dir, dpo_dir = job.checkpoints / "sft", job.checkpoints / "dpo"
     run_info = checkpoint_info(out) or {}  # written by the train stage: parent = the run's init_from
     if run_info.get("phase") == "dpo":  # resumed in the DPO phase: `out` holds that phase's record (parent: the
-        run_info = checkpoint_info(sft_dir) or {}  # SFT result); the run's own is the SFT phase's copy
+        # SFT result); the run's own is the SFT phase's copy, else rebuilt from the run's init_from
+        mine = {k: v for k, v in run_info.items() if k not in ("phase", "step_offset", "parent", "parent_sha256")}
+        run_info = checkpoint_info(sft_dir) or {**mine, "parent": run_info.get("init_from", "base")}
     if is_main_process():
         RunDir(sft_dir, "sft").write_json(CHECKPOINT_INFO, {**run_info, "phase": "sft", "step_offset": 0})
 

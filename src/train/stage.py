@@ -29,7 +29,15 @@ from src.config import Stage, TrainApp, TrainConfig, group_option, run_dir, to_d
 from src.data import load_split, split_file
 from src.io import file_hash, json_sha256
 from src.lm.render import RENDERING, rendered_tokens
-from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model, load_tokenizer, model_id
+from src.models import (
+    CHECKPOINT_INFO,
+    ModelConfig,
+    checkpoint_info,
+    load_model,
+    load_tokenizer,
+    model_id,
+    plain_weights,
+)
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
 from src.tracking import tracked_run
@@ -311,8 +319,7 @@ def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
     beside and renamed into place, so a `merged/` folder is always whole."""
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    fp32 = dataclasses.replace(mc, dtype="float32")  # merged into bf16 weights, most of a LoRA update rounds away
-    load_model(fp32, str(final), device="cpu", merge=True).save_pretrained(tmp, safe_serialization=True)
+    plain_weights(mc, str(final)).save_pretrained(tmp, safe_serialization=True)  # fp32: see plain_weights
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
