@@ -3,7 +3,6 @@ prompt cache, resumable rows, and the summary's rate and Spearman ρ."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -132,7 +131,11 @@ def test_the_folder_s_sampling_defaults_do_not_reach_the_samples(tiny):
         # with its base model's settings, which must be cleared too
         from peft import LoraConfig, get_peft_model
 
-        wrapped = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj"]))
+        from src.models import load_model
+
+        fresh = load_model("tiny_random")  # the same weights; a copy of the shared one may carry other tests' adapters
+        fresh.generation_config = model.generation_config
+        wrapped = get_peft_model(fresh, LoraConfig(r=2, target_modules=["q_proj"]))
         assert sample_replies(wrapped, tok, scenarios, how, seed=5) == first  # a fresh adapter changes nothing
         assert wrapped.get_base_model().generation_config.min_p == 0.9
     finally:
