@@ -105,8 +105,8 @@ def flock(f, operation: int) -> None:
             raise
         raise TrainoutError(
             f"{f.name}: this filesystem does not support file locks ({os.strerror(e.errno)}), which keep two jobs "
-            "from writing one run folder or cached stage; put the outputs and TRAINOUT_CACHE on one that does "
-            "(NFS with locking, Lustre mounted -o flock)"
+            "from writing one run folder or cached stage; put the run folders and pipeline.stage_cache on one that "
+            "does (NFS with locking, Lustre mounted -o flock)"
         ) from None
 
 

@@ -273,7 +273,7 @@ def main(cfg: DictConfig) -> float | None:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # rank 0's trainer would wait for ranks that returned here
         raise TrainoutError(
             "src.pipeline runs its stages in one process; under accelerate launch, train each stage with "
-            "`accelerate launch ... -m src.train` (README, 'Beyond one GPU') and evaluate with src.eval"
+            "`accelerate launch ... -m src.train` (README, 'Several GPUs') and evaluate with src.eval"
         )
     if not is_main_process():
         return None

@@ -233,8 +233,9 @@ def elicit(
             else:
                 # A model attack trains copies in between: nothing is held through that. Its copies start from the
                 # checkpoint merged (on bf16 weights, with part of its update rounded away): k=0 is read there too.
+                # A copy itself is read as any checkpoint is: its parent merged, its own adapter beside the weights.
                 model_attack = isinstance(get_attack(cfg.attack.name), ModelAttack)
-                model = models.load(weights, hold=not model_attack, merge=model_attack)
+                model = models.load(weights, hold=not model_attack, merge=model_attack and weights == checkpoint)
                 scorer = Scorer(
                     model,
                     tokenizer,

@@ -248,7 +248,7 @@ def verdict_sentence(v: Verdict, unit: str, recovery: float) -> str:
     elif v.verdict == NO_VERDICT:
         return f"**{name}**: no verdict — {v.reason} ({basis(v.n_train_seeds, v.n_templates, v.n_scenarios)})."
     else:
-        text = f"inconclusive at {k} — {v.reason}"
+        text = f"inconclusive at {k} — {v.reason}{other}"
     return f"**{name}**: {text} ({basis(v.n_train_seeds, v.n_templates, v.n_scenarios, v.n_seeds)})."
 
 
