@@ -156,9 +156,9 @@ def rounding_notes(weights: list[str]) -> list[str]:
         who = folders[0] if len(folders) == 1 else f"{len(folders)} training runs ({folders[0]}, ...)"
         notes.append(
             f"**Rounded start**: {who} trained on {parent} merged into {dtype} weights, where {share:.0%} of that "
-            "adapter's update rounds to nothing, so it started from less of its parent than the parent holds as "
-            'scored here; `model.dtype=float32` trains on the exact merge (docs/design.md, "Adapters on bf16 '
-            'weights stay beside them").'
+            "adapter's update rounds to nothing, so it started from less of that update than the parent holds "
+            "(scored, the parent keeps it whole); `model.dtype=float32` trains on the exact merge (docs/design.md, "
+            '"Adapters on bf16 weights stay beside them").'
         )
     return notes
 
