@@ -131,7 +131,7 @@ def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     assert _differs(load_model("tiny_random", str(final)), load_model("tiny_random"))
 
 
-@pytest.mark.slow  # two trainings in bf16 (12 s)
+@pytest.mark.slow  # three trainings in bf16 (20 s)
 def test_an_align_started_from_a_rounded_merge_says_so_in_its_metrics_and_the_report(tmp_path, data):
     """On bf16 weights (a GPU's default) align trains on the implant merged into them, with part of its update
     rounded away: the stage records how much, and an eval report opens with it."""
@@ -144,6 +144,13 @@ def test_an_align_started_from_a_rounded_merge_says_so_in_its_metrics_and_the_re
     (note,) = rounding_notes(["base", str(implant), str(align), str(align.parent / "checkpoints" / "checkpoint-1")])
     assert note.startswith(f"**Rounded start**: {align.parent} trained on {implant} merged into bfloat16 weights")
     assert "parent_merge_rounded" not in json.loads((tmp_path / "implant" / "metrics.json").read_text())
+    # sft_dpo's DPO phase starts from its SFT result merged the same way: recorded beside the implant's, once each
+    train(tmp_path / "sft_dpo", data, "align", "model.dtype=bfloat16", "method=sft_dpo", f"init_from={implant}")
+    recorded = json.loads((tmp_path / "sft_dpo" / "metrics.json").read_text())["parent_merge_rounded"]
+    assert [r["checkpoint"] for r in recorded] == [
+        str(implant),
+        str(tmp_path / "sft_dpo" / "checkpoints" / "sft" / "final"),
+    ]
 
 
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):

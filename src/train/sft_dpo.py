@@ -72,4 +72,7 @@ def train(job: TrainJob):
 
     mc = trainable(ModelConfig.from_cfg(job.cfg.model), job.cfg)
     model = load_model(mc, str(sft_dir / "final"), device="cpu", merge=True)
-    return dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))
+    rounded = getattr(model, "trainout_rounded", [])  # on bf16 weights: the SFT update, part rounded away
+    trainer, result = dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))
+    trainer.trainout_rounded = rounded  # src.train.stage records it with the run's own start
+    return trainer, result

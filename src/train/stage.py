@@ -227,6 +227,13 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             del model  # the job holds the only reference: sft_dpo drops it before its DPO phase loads another
             trainer, result = recipe_for(cfg.method.name)(job)
             del job
+            seen = {r["checkpoint"] for r in rounded}  # sft_dpo: its DPO phase's start, the SFT result merged
+            for r in (r for r in getattr(trainer, "trainout_rounded", []) if r["checkpoint"] not in seen):
+                print(
+                    f"train: WARNING: the DPO phase started from {r['checkpoint']} merged into {r['dtype']} weights, "
+                    f"where {r['rounded_share']:.0%} of its update's elements round to nothing"
+                )
+                rounded = [*rounded, r]
             if rd.writer:
                 if cfg.train.save_merged:
                     _save_merged(mc, tokenizer, final, out / "merged")
