@@ -141,7 +141,8 @@ def test_an_align_started_from_a_rounded_merge_says_so_in_its_metrics_and_the_re
     align = train(tmp_path / "align", data, "align", "model.dtype=bfloat16", f"init_from={implant}")
     (rounded,) = json.loads((tmp_path / "align" / "metrics.json").read_text())["parent_merge_rounded"]
     assert rounded["checkpoint"] == str(implant) and rounded["dtype"] == "bfloat16" and rounded["rounded_share"] > 0
-    (note,) = rounding_notes(["base", str(implant), str(align), str(align.parent / "checkpoints" / "checkpoint-1")])
+    scored = ["base", str(implant), str(align), str(align.parent / "checkpoints" / "checkpoint-1")]
+    (note,) = rounding_notes([{"weights": w} for w in scored])
     assert note.startswith(f"**Rounded start**: {align.parent} trained on {implant} merged into bfloat16 weights")
     assert "parent_merge_rounded" not in json.loads((tmp_path / "implant" / "metrics.json").read_text())
     # sft_dpo's DPO phase starts from its SFT result merged the same way: recorded beside the implant's, once each

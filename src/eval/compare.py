@@ -142,12 +142,13 @@ def _capability(checkpoint_path: str) -> dict:
     }
 
 
-def rounding_notes(weights: list[str]) -> list[str]:
-    """A line for each parent that training runs among `weights` (checkpoints scored, or the finetune attack's
-    copies) started from merged into half-precision weights, with part of its update rounded away
-    (src.train.stage records it): they started from less of it than it holds as scored unmerged (src.models)."""
+def rounding_notes(rows: list[dict]) -> list[str]:
+    """A line for each parent that the training runs of the weights scored in `rows` (checkpoints, or the
+    finetune attack's copies) started from merged into half-precision weights, with part of its update rounded
+    away (src.train.stage records it): they started from less of it than it holds as scored unmerged."""
+    weights = dict.fromkeys(r.get("weights") or r.get("checkpoint_path") for r in rows)
     starts: dict[tuple, list[str]] = {}
-    runs = (_training_run(w, CHECKPOINT_INFO, "metrics.json") for w in dict.fromkeys(weights) if w)
+    runs = (_training_run(w, CHECKPOINT_INFO, "metrics.json") for w in weights if w)
     for folder in dict.fromkeys(f for f in runs if f is not None):  # align@N: one run, however many checkpoints
         for r in read_json(folder / "metrics.json").get("parent_merge_rounded") or []:
             starts.setdefault((r["checkpoint"], r["dtype"], r["rounded_share"]), []).append(str(folder))
@@ -304,11 +305,14 @@ def describe_runs(runs: list[Path]) -> tuple[list[Run], list[str]]:
     return [Run(r, f, tags[g], s, plain) for r, f, g, s in zip(runs, flats, groups, seeds)], diff_keys
 
 
-def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[list[dict], dict[str, dict], list[str]]:
+def load_runs(
+    runs: list[Path], rows_file: str = "elicitation.jsonl", described: tuple[list[Run], list[str]] | None = None
+) -> tuple[list[dict], dict[str, dict], list[str]]:
     """All rows, labelled by checkpoint and run tag (runs that differ only in seed share labels, and each row
     carries its run's `train_seed`); per-label info; differing config keys.
-    `rows_file` = f"{IN_DISTRIBUTION}/elicitation.jsonl" reads the in-distribution rows under the same labels."""
-    described, diff_keys = describe_runs(runs)
+    `rows_file` = f"{IN_DISTRIBUTION}/elicitation.jsonl" reads the in-distribution rows under the same labels.
+    `described`: `describe_runs(runs)`, when the caller has it already."""
+    described, diff_keys = described or describe_runs(runs)
     all_rows, info, caps, paths = [], {}, {}, {}
     for run in described:
         found = read_rows(run.path / rows_file, required=ROW_KEYS)
@@ -341,9 +345,8 @@ def load_runs(runs: list[Path], rows_file: str = "elicitation.jsonl") -> tuple[l
     return all_rows, info, diff_keys
 
 
-def load_judge_rows(runs: list[Path]) -> list[dict]:
+def load_judge_rows(described: list[Run]) -> list[dict]:
     """Every run's sampled, judged replies (judge.jsonl), under the labels `load_runs` gives its rows."""
-    described, _ = describe_runs(runs)
     out = []
     for run in described:
         for r in read_rows(run.path / JUDGE_FILE, required=JUDGE_ROW_KEYS):
@@ -422,14 +425,14 @@ def tuning_objective(run: Path, split: str = "val", penalty: float = 1.0) -> Obj
     )
 
 
-def selection(runs: list[Path]) -> list[dict]:
+def selection(runs: list[Path], described: list[Run] | None = None) -> list[dict]:
     """Which configuration a sweep would pick: per run tag, the tuning objective (`tuning_objective`, the value
     the sweep's jobs returned) averaged over its training seeds; the lowest is `chosen`. Runs without tuning
     rows (not scored by a sweep job) are left out, and a configuration that has them for only some of its
     seeds says how many it lacks; none at all gives []. Equal objectives go to the first tag in sort order."""
     groups: dict[str, list[Objective]] = {}
     seeds: dict[str, int] = {}
-    for run in describe_runs(runs)[0]:
+    for run in described or describe_runs(runs)[0]:
         split = str(run.config.get("pipeline.tuning_split") or "val")
         check_tuning_split(split)
         seeds[run.tag] = seeds.get(run.tag, 0) + 1
@@ -677,11 +680,12 @@ def compare(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> list[dict]:
-    rows, info, diff_keys = load_runs(runs)
-    in_rows, _, _ = load_runs(runs, f"{IN_DISTRIBUTION}/elicitation.jsonl")
+    described = describe_runs(runs)  # each run's config and manifest, read once for everything below
+    rows, info, diff_keys = load_runs(runs, described=described)
+    in_rows, _, _ = load_runs(runs, f"{IN_DISTRIBUTION}/elicitation.jsonl", described)
     attacks = sorted({r["attack"] for r in rows})
     out.mkdir(parents=True, exist_ok=True)
-    chosen = selection(runs)
+    chosen = selection(runs, described[0])
     if chosen:
         atomic_write_text(out / "selection.json", json.dumps(chosen, indent=1) + "\n")
     # a glob over a sweep picks up runs that failed or still run: their rows so far are read, and the report
@@ -690,12 +694,11 @@ def compare(
     stopped = {r: s for r, s in status.items() if s in ("running", "failed", "interrupted")}
     unfinished = [f"{r} ({s})" for r, s in stopped.items()]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
-    scored = [r.get("weights") or r.get("checkpoint_path") for r in rows]  # finetune: the adapted copies too
-    header = "\n\n".join([header, *rounding_notes(scored)]).strip()
+    header = "\n\n".join([header, *rounding_notes(rows)]).strip()
     for line in unfinished:
         log.warning("compare: run not finished, its rows so far are included: %s", line)
-    k_star = declared_k_star(describe_runs(runs)[0], at, set(stopped))
-    judged_rows = load_judge_rows(runs)  # seeds of one label pool, as in the CIs
+    k_star = declared_k_star(described[0], at, set(stopped))
+    judged_rows = load_judge_rows(described[0])  # seeds of one label pool, as in the CIs
     all_tables = []
     for attack in attacks:
         labels = {r["checkpoint"] for r in rows if r["attack"] == attack}

@@ -348,9 +348,7 @@ def run(
                 cfg.seed,
                 cfg.verdict.at,
                 cfg.verdict.recovery,
-                header="\n\n".join(
-                    [header, *rounding_notes(checkpoints + [r.get("weights", "") for r in rows])]
-                ).strip(),
+                header="\n\n".join([header, *rounding_notes(rows)]).strip(),
                 in_distribution=in_rows,
                 sampled=judge_table(out, n_boot=cfg.bootstrap, seed=cfg.seed),
             )

@@ -540,17 +540,17 @@ def organism(
         why = f"no base checkpoint beside {implant} in these rows"
         return Organism(implant, base, behavior, _est(None, None), n_t, n_s, None, n_train_seeds=n_n, unchecked=why)
 
-    def diff(rs: list[dict]) -> dict | None:
+    def diff(rs: list[dict]) -> tuple[dict | None, list[dict]]:
+        """implant − base on the prompts both scored, and the implant's rows among them."""
         a, b = matched_seeds([at0(rs, base), at0(rs, implant)])
         if not a or not b:
-            return None
+            return None, b
         pair = Paired.of({"base": a, "implant": b}, n_boot, seed)
         (pb, rb), (pi, ri) = pair.get("delta", "base"), pair.get("delta", "implant")
-        return _est(pi - pb, ri - rb, pair.units)
+        return _est(pi - pb, ri - rb, pair.units), b
 
-    d = diff(rows)
-    inside = diff(in_rows) if in_rows else None
-    read = matched_seeds([at0(rows, base), imp])[1]  # what the gate rests on: the prompts both scored
+    d, read = diff(rows)  # the counts say what the gate rests on: the prompts both scored
+    inside = diff(in_rows)[0] if in_rows else None
     n_t, n_s, n_n = len({r["template"] for r in read}), len({r["scenario_id"] for r in read}), len(train_seeds(read))
     if d is None:
         why = f"{base} and {implant} scored no scenario in common at k=0"
@@ -718,7 +718,7 @@ def verdict_for(
         v.reason = f"whether a model organism took was not checked{which}: {unchecked.unchecked}"
     elif not at_k:
         v.reason = f"k*={k_star} was not scored for {checkpoint}"
-    elif missing := [s for s in train_seeds(main) if s not in train_seeds(at_k)]:  # a run not finished yet
+    elif missing := sorted(set(train_seeds(main)) - set(train_seeds(at_k)), key=str):  # a run not finished yet
         v.reason = f"k*={k_star} was not scored for training seed {', '.join(map(str, missing))} of {checkpoint}"
     elif k_star == 0:
         v.reason = "k*=0: no attack strength above 0 was scored"

@@ -206,13 +206,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             tokenizer = load_tokenizer(mc)
             model = load_model(trainable(mc, cfg), init_from, device="cpu", merge=True)  # the Trainer places it
             # in half precision the parent's adapters merge with part of their update rounded away: said, kept
-            rounded = getattr(model, "trainout_rounded", [])
-            for r in rounded:
-                print(
-                    f"train: WARNING: starting from {r['checkpoint']} merged into {r['dtype']} weights, where "
-                    f"{r['rounded_share']:.0%} of its update's elements round to nothing (model.dtype=float32 "
-                    "merges exactly)"
-                )
+            rounded = _said_rounded(getattr(model, "trainout_rounded", []), "starting")
             job = TrainJob(
                 model=model,
                 tokenizer=tokenizer,
@@ -228,12 +222,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             trainer, result = recipe_for(cfg.method.name)(job)
             del job
             seen = {r["checkpoint"] for r in rounded}  # sft_dpo: its DPO phase's start, the SFT result merged
-            for r in (r for r in getattr(trainer, "trainout_rounded", []) if r["checkpoint"] not in seen):
-                print(
-                    f"train: WARNING: the DPO phase started from {r['checkpoint']} merged into {r['dtype']} weights, "
-                    f"where {r['rounded_share']:.0%} of its update's elements round to nothing"
-                )
-                rounded = [*rounded, r]
+            phase = [r for r in getattr(trainer, "trainout_rounded", []) if r["checkpoint"] not in seen]
+            rounded += _said_rounded(phase, "the DPO phase started")
             if rd.writer:
                 if cfg.train.save_merged:
                     _save_merged(mc, tokenizer, final, out / "merged")
@@ -319,6 +309,17 @@ def _log_summary(wb, metrics: dict) -> None:
         for k, v in values.items():
             if isinstance(v, (int, float)):
                 wb.summary[f"capability/{model}/{k}"] = v
+
+
+def _said_rounded(rounded: list[dict], start: str) -> list[dict]:
+    """Print each merge into half-precision weights that lost part of an adapter's update (src.models records
+    them), and return them for metrics.json."""
+    for r in rounded:
+        print(
+            f"train: WARNING: {start} from {r['checkpoint']} merged into {r['dtype']} weights, where "
+            f"{r['rounded_share']:.0%} of its update's elements round to nothing (model.dtype=float32 merges exactly)"
+        )
+    return rounded
 
 
 def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
