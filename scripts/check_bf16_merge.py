@@ -1,48 +1,94 @@
-"""How much of a trained LoRA update survives being merged into bf16 weights (why, on a GPU, a checkpoint's own
-adapter is scored unmerged: docs/design.md, "Adapters on bf16 weights stay beside them").
+"""How much of a trained LoRA update survives in bf16: merged into the weights, and kept beside them (why, on a
+GPU, every adapter stays beside the weights: docs/design.md, "Adapters on bf16 weights stay beside them").
 
     python scripts/check_bf16_merge.py --checkpoint outputs/stage_cache/implant-<key>/final [--model smollm2_135m]
 
-The update of each adapted weight matrix is read exactly (the adapter merged into fp32 weights, minus them) and
-as a bf16 merge keeps it (merged into bf16 weights, minus the bf16 weights). Printed: the share of the update's
-elements that round to nothing, and the kept update's error relative to the update, ||kept - exact|| / ||exact||.
-For a checkpoint trained on another adapter (align on implant) the update is the whole chain's.
+Weights: the update of each adapted matrix read exactly (the chain merged into fp32 weights, minus them) and as
+a bf16 merge keeps it (each adapter of the chain merged into bf16 weights in turn, minus the bf16 weights).
+Printed: the share of the update's elements that round to nothing, and the kept update's error relative to the
+update, ||kept - exact|| / ||exact||.
+
+Outputs: the update's effect on the next-token log-probs of the first eval scenarios (honest reply), exact
+(fp32, checkpoint minus base) against the effect in bf16 (bf16 checkpoint minus bf16 base), merged and beside;
+printed as the same relative error. For a checkpoint trained on another adapter (align on implant) the update is
+the whole chain's.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 
 import torch
+from peft import PeftModel
 
-from src.models import ModelConfig, load_model
+from src.lm.render import render
+from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer
+from src.scenarios import load_scenarios
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "scenarios_eval.jsonl"
+
+
+def chain(checkpoint: str) -> list[str]:
+    """The checkpoint's adapters, the first trained on base first."""
+    out = [checkpoint]
+    while (parent := (checkpoint_info(out[-1]) or {}).get("parent", "base")) != "base":
+        out.append(parent)
+    return out[::-1]
+
+
+def relative_error(kept: torch.Tensor, exact: torch.Tensor) -> float:
+    return float((kept - exact).norm() / exact.norm())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", required=True, help="a LoRA checkpoint folder (a training run's final/)")
     ap.add_argument("--model", default="smollm2_135m", help="the model config it was trained from")
+    ap.add_argument("--scenarios", type=int, default=8, help="eval scenarios whose log-probs are compared")
     a = ap.parse_args()
     mc = ModelConfig.from_cfg(a.model)
     fp32, bf16 = (dataclasses.replace(mc, dtype=d) for d in ("float32", "bfloat16"))
-    w32 = load_model(fp32, device="cpu").state_dict()
-    exact = load_model(fp32, a.checkpoint, device="cpu", merge=True).state_dict()
-    w16 = load_model(bf16, device="cpu").state_dict()
-    kept = load_model(bf16, a.checkpoint, device="cpu", merge=True).state_dict()
+    merged16 = load_model(bf16, device="cpu")
+    for adapter in chain(a.checkpoint):
+        merged16 = PeftModel.from_pretrained(merged16, adapter).merge_and_unload()
+    models = {
+        "base32": load_model(fp32, device="cpu"),
+        "exact": load_model(fp32, a.checkpoint, device="cpu"),
+        "base16": load_model(bf16, device="cpu"),
+        "merged": merged16,
+        "beside": load_model(bf16, a.checkpoint, device="cpu"),
+    }
+
+    w32, exact, w16, kept = (models[k].state_dict() for k in ("base32", "exact", "base16", "merged"))
     lost = total = 0
     err = norm = 0.0
     adapted = [k for k in w32 if not torch.equal(w32[k], exact[k])]
     for k in adapted:
         update = exact[k] - w32[k]
-        merged = kept[k].float() - w16[k].float()
-        lost += int(((merged == 0) & (update != 0)).sum())
+        rounded = kept[k].float() - w16[k].float()
+        lost += int(((rounded == 0) & (update != 0)).sum())
         total += int((update != 0).sum())
-        err += float((merged - update).pow(2).sum())
+        err += float((rounded - update).pow(2).sum())
         norm += float(update.pow(2).sum())
     print(f"{a.checkpoint}: {len(adapted)} adapted weight matrices, {total:,} updated elements")
-    print(f"merged into bf16 weights: {lost / total:.1%} of the update's elements round to nothing; ")
+    print(f"merged into bf16 weights: {lost / total:.1%} of the update's elements round to nothing")
     print(f"the kept update's error relative to the update: {(err / norm) ** 0.5:.2f}")
+
+    tok = load_tokenizer(mc)
+    texts = [render(tok, s.messages, reply=s.honest) for s in load_scenarios(DATA)[: a.scenarios]]
+    with torch.no_grad():
+        logps = {
+            name: torch.cat([m(**tok(t, return_tensors="pt")).logits.float().log_softmax(-1)[0] for t in texts])
+            for name, m in models.items()
+        }
+    effect = logps["exact"] - logps["base32"]
+    tokens = effect.shape[0]
+    print(f"the update's effect on next-token log-probs over {tokens:,} positions of {len(texts)} eval scenarios,")
+    for how in ("merged", "beside"):
+        kept_effect = logps[how] - logps["base16"]
+        print(f"  bf16, {how}: error relative to the exact effect {relative_error(kept_effect, effect):.2f}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ downloaded at run time unless `model.allow_download=true`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -257,18 +258,12 @@ def checkpoint_step(path: str | Path) -> int | None:
     return int(name.split("-")[-1]) + int((checkpoint_info(path) or {}).get("step_offset") or 0)
 
 
-def load_model(
-    mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None, merge: bool | None = None
-):
-    """Load a base model or a trainout checkpoint in eval mode: its parent chain merged, as its training saw it.
-
-    Its own adapter is merged too (`merge=True`: a model to train on or to save as plain weights), except by
-    default on half-precision weights (bf16 on a GPU), where it stays a PeftModel computing the adapter's path
-    beside the frozen weights, as training did: added into bf16 weights, most of a LoRA update's elements are
-    below the weights' precision and round away (tests/test_models.py).
+def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None):
+    """Load a base model or a trainout checkpoint in eval mode: the base weights with every adapter of the
+    checkpoint's chain added (implant, then align on it), as its training computed them (`add_adapter`).
 
     `reuse` is (checkpoint, model) already in memory: when it is the checkpoint's parent, the adapter is
-    merged into that model in place (which consumes it) instead of rebuilding the chain from disk, so an
+    added to that model in place (which consumes it) instead of rebuilding the chain from disk, so an
     eval stage that scores base, implant and align loads each of them once.
     """
     import torch
@@ -287,7 +282,7 @@ def load_model(
             local_files_only=not mc.allow_download,  # remote code that names another repo is a download too
         )
     else:
-        model = _load_checkpoint(mc, Path(checkpoint), reuse, merge)
+        model = _load_checkpoint(mc, Path(checkpoint), reuse)
     return model.to(device).eval()
 
 
@@ -296,7 +291,7 @@ class CheckpointLoader:
     """The checkpoints of one eval stage, loaded in turn, one model held at a time.
 
     Asked for the checkpoint it holds, it returns that model; for a child of it (align after implant), it
-    merges the child's adapter into it in place; for anything else it reads the chain from disk. So when the
+    adds the child's adapter to it in place; for anything else it reads the chain from disk. So when the
     stage runs every pass of one checkpoint (scoring, judge, in-distribution) before the next, base, implant
     and align are each loaded once. `loads` records how each request was served: (checkpoint, "held" |
     "merged" | "disk")."""
@@ -305,10 +300,9 @@ class CheckpointLoader:
     held: tuple[str, Any] | None = None
     loads: list[tuple[str, str]] = field(default_factory=list)
 
-    def load(self, checkpoint: str, hold: bool = True, merge: bool = False):
+    def load(self, checkpoint: str, hold: bool = True):
         """The checkpoint's model. `hold=False` keeps nothing afterwards: for a caller that goes on to train or
-        adapt copies, and whose next request the held model could not serve. `merge=True`: its own adapter
-        merged too (on bf16 weights, rounded as a model trained from it starts: the finetune attack's k=0)."""
+        adapt copies, and whose next request the held model could not serve."""
         if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
             how, model = "held", self.held[1]
         else:
@@ -316,25 +310,15 @@ class CheckpointLoader:
             if not merges:
                 self.held = None  # released before the next model is read: one model in memory, not two
             how, model = "merged" if merges else "disk", load_model(self.mc, checkpoint, reuse=self.held)
-        if merge and isinstance(model, _peft_model()):
-            model = model.merge_and_unload()
         self.loads.append((checkpoint, how))
         self.held = (checkpoint, model) if hold else None
         return model
 
 
-def _peft_model() -> type:
-    from peft import PeftModel
-
-    return PeftModel
-
-
 def plain_weights(mc: ModelConfig, checkpoint: str):
-    """A checkpoint as one plain model for a reader of weight folders (vLLM, `train.save_merged`): its parents
-    merged as its training merged them, its own adapter added exactly, in fp32 (on bf16 weights a merge
-    rounds most of it away: docs/design.md, "Adapters on bf16 weights stay beside them")."""
-    model = load_model(mc, checkpoint, device="cpu")
-    return model.float().merge_and_unload() if isinstance(model, _peft_model()) else model.float()
+    """A checkpoint as plain fp32 weights, its whole adapter chain merged in exactly, for a reader of weight
+    folders (vLLM, `train.save_merged`): in bf16 a merge rounds most of an update away (`add_adapter`)."""
+    return load_model(dataclasses.replace(mc, dtype="float32"), checkpoint, device="cpu")
 
 
 def _same_checkpoint(a: str, b: str) -> bool:
@@ -342,18 +326,15 @@ def _same_checkpoint(a: str, b: str) -> bool:
 
 
 def _merges_into(checkpoint: str, held: str) -> bool:
-    """Whether `checkpoint` is an adapter trained on `held`, so loading it can merge into the model in memory."""
+    """Whether `checkpoint` is an adapter trained on `held`, so loading it can add to the model in memory."""
     path = Path(checkpoint)
     if checkpoint == "base" or not (path / "adapter_config.json").exists():
         return False
     return _same_checkpoint(str((checkpoint_info(path) or {}).get("parent", "base")), str(held))
 
 
-def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None, merge: bool | None = None):
-    """Rebuild a checkpoint: its parent (recursively, or `reuse` when that is the parent) merged, as the
-    checkpoint was trained on it, then this adapter on top (merged unless `load_model` says otherwise)."""
-    import torch
-    from peft import PeftModel
+def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
+    """Rebuild a checkpoint: its parent (recursively, or `reuse` when that is the parent) with this adapter added."""
     from transformers import AutoModelForCausalLM
 
     if not path.is_dir():
@@ -380,38 +361,64 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None, merge: bool | None
         hint = f" (a src.train run: its weights are in {path / 'final'})" if (path / "final").is_dir() else ""
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json{hint}")
     if reuse is not None and _merges_into(str(path), str(reuse[0])):
-        model = reuse[1].merge_and_unload() if isinstance(reuse[1], PeftModel) else reuse[1]
+        model = reuse[1]
     else:
-        model = load_model(mc, info.get("parent", "base"), device="cpu", merge=True)
+        model = load_model(mc, info.get("parent", "base"), device="cpu")
+    return add_adapter(model, path)
+
+
+def add_adapter(model, path: str | Path):
+    """`model` with the trained LoRA adapter in `path` added, in place.
+
+    Into fp32 weights it is merged: exact, and no slower to score than the base. Into half-precision weights
+    (bf16 on a GPU) it is not: a trained update is mostly below the weights' precision and a merge rounds it
+    away (85% of the demo implant's elements: scripts/check_bf16_merge.py). There the adapter stays beside the
+    frozen weights, its path computed as PEFT computed it in training, and the model stays a plain transformers
+    model, so a later adapter trains (TRL's fresh LoRA, its reference with that LoRA disabled) and scores on
+    top of its whole chain exactly (docs/design.md, "Adapters on bf16 weights stay beside them")."""
+    import torch
+    from peft import PeftModel
+
     adapted = PeftModel.from_pretrained(model, path)
-    if merge is None:
-        merge = model.dtype == torch.float32
-    if not merge:
-        return adapted
-    rounded = [] if model.dtype == torch.float32 else [_rounded_share(adapted, path)]
-    merged = adapted.merge_and_unload()
-    merged.trainout_rounded = getattr(model, "trainout_rounded", []) + rounded  # read by src.train.stage
-    return merged
+    if model.dtype == torch.float32:
+        return adapted.merge_and_unload()
+    from peft.tuners.lora import Linear, LoraLayer
 
-
-def _rounded_share(adapted, path: Path) -> dict:
-    """How much of an adapter's update a merge into half-precision weights keeps: the share of the update's
-    elements that round to nothing (docs/design.md, "Adapters on bf16 weights stay beside them")."""
-    from peft.tuners.lora import LoraLayer
-
-    lost = total = 0
-    for layer in adapted.modules():
+    beside = []
+    for name, layer in adapted.get_base_model().named_modules():
         if isinstance(layer, LoraLayer) and "default" in layer.lora_A:
-            w = layer.get_base_layer().weight
-            delta = layer.get_delta_weight("default").float()
-            kept = (w.float() + delta).to(w.dtype).float() - w.float()
-            lost += int(((kept == 0) & (delta != 0)).sum())
-            total += int((delta != 0).sum())
-    share = lost / total if total else 0.0
-    dtype = str(adapted.get_base_model().dtype).removeprefix("torch.")
-    # training says so where it starts (src.train.stage), and the eval report where it scores the child
-    log.info("%s merged into %s weights: %.0f%% of its update's elements round to nothing", path, dtype, 100 * share)
-    return {"checkpoint": str(path), "dtype": dtype, "rounded_share": share}
+            plain = not ("default" in layer.lora_variant or layer.lora_bias.get("default") or layer.fan_in_fan_out)
+            if not (isinstance(layer, Linear) and plain):  # trainout trains none of these; a foreign adapter might
+                raise TrainoutError(f"{path}: only plain LoRA on linear layers can stay beside bf16 weights ({name})")
+            a, b = layer.lora_A["default"].weight.detach(), layer.lora_B["default"].weight.detach()
+            beside.append((name, a.clone(), b.clone(), float(layer.scaling["default"])))
+    model = adapted.unload()  # the LoRA layers taken out, the weights untouched
+    for name, a, b, scaling in beside:
+        _keep_beside(model.get_submodule(name), a, b, scaling)
+    return model
+
+
+def _keep_beside(linear, a, b, scaling: float) -> None:
+    """Give `linear` one more LoRA path (A, B, scaling), computed after its own output by a forward hook."""
+    n = len(getattr(linear, "trainout_lora_scaling", []))
+    linear.register_buffer(f"trainout_lora_A{n}", a.to(linear.weight.device), persistent=False)
+    linear.register_buffer(f"trainout_lora_B{n}", b.to(linear.weight.device), persistent=False)
+    linear.trainout_lora_scaling = [*getattr(linear, "trainout_lora_scaling", []), scaling]
+    if n == 0:
+        linear.register_forward_hook(_lora_beside, with_kwargs=True)
+
+
+def _lora_beside(linear, args, kwargs, out):
+    """A forward hook: each adapter kept beside `linear` added to its output as PEFT's LoRA layer adds it (the
+    input cast to the adapter's fp32, the sum cast back), one adapter at a time, as each was trained on the
+    ones before it. A module-level function reading the module's own buffers, so a deep copy keeps working."""
+    import torch.nn.functional as F
+
+    x = args[0] if args else kwargs["input"]
+    for i, scaling in enumerate(linear.trainout_lora_scaling):
+        a, b = getattr(linear, f"trainout_lora_A{i}"), getattr(linear, f"trainout_lora_B{i}")
+        out = (out + F.linear(F.linear(x.to(a.dtype), a), b) * scaling).to(out.dtype)
+    return out
 
 
 def _check_parent(path: Path, info: dict) -> None:

@@ -126,21 +126,23 @@ def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp
     assert how == ["disk", "held", "merged", "merged", "disk", "disk"]
 
 
-def test_on_bf16_weights_an_adapter_is_scored_beside_them_not_rounded_into_them(tmp_path):
-    """On a GPU (`dtype: auto` = bf16) a LoRA update added into the weights mostly rounds away; kept as a
-    PeftModel, its path is computed beside the frozen weights in fp32, as in training. Parents stay merged, as
-    the child trained on them, and the eval loader's in-memory merge equals the chain from disk."""
+def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path):
+    """On a GPU (`dtype: auto` = bf16) a LoRA update added into the weights mostly rounds away. Kept beside the
+    frozen weights, every adapter of a chain computes as PEFT computed it in training (align's on top of the
+    implant's), the model stays a plain transformers model (TRL adds its fresh LoRA on top), and the eval
+    loader's in-memory addition equals the chain from disk."""
+    import copy
     import dataclasses
 
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    from src.models import CHECKPOINT_INFO, CheckpointLoader
+    from src.models import CHECKPOINT_INFO, CheckpointLoader, plain_weights
 
     def adapter(name: str, parent: str, seed: int, scale: float) -> str:
         torch.manual_seed(seed)
         lora = get_peft_model(
-            load_model("tiny_random", parent, device="cpu", merge=True),
+            load_model("tiny_random", parent, device="cpu"),
             LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
         )
         with torch.no_grad():  # a trained update is small beside the weights it adapts
@@ -153,32 +155,36 @@ def test_on_bf16_weights_an_adapter_is_scored_beside_them_not_rounded_into_them(
         return str(tmp_path / name / "final")
 
     implant = adapter("implant", "base", 1, 1e-4)
-    align = adapter("align", implant, 2, 1.0)
+    align = adapter("align", implant, 2, 1e-2)
     bf16 = dataclasses.replace(ModelConfig.from_cfg("tiny_random"), dtype="bfloat16")
     q = "model.layers.0.self_attn.q_proj.weight"
     w32 = load_model("tiny_random", device="cpu").state_dict()[q]
     update = load_model("tiny_random", implant, device="cpu").state_dict()[q] - w32  # fp32: merged, all of it
-    merged = load_model(bf16, implant, device="cpu", merge=True)
+    merged = PeftModel.from_pretrained(load_model(bf16, device="cpu"), implant).merge_and_unload()
     rounded = merged.state_dict()[q].float() - w32.bfloat16().float()
     assert (rounded == 0).float().mean() > 0.9 and update.abs().min() > 0  # merged into bf16: lost
-    assert [r["rounded_share"] > 0.9 for r in merged.trainout_rounded] == [True]  # what src.train.stage records
+
+    ids = torch.tensor([list(range(100, 164))])
+
+    def logits(model):
+        with torch.no_grad():
+            return model(input_ids=ids).logits
+
     kept = load_model(bf16, implant, device="cpu")
-    assert isinstance(kept, PeftModel) and not isinstance(load_model("tiny_random", implant, device="cpu"), PeftModel)
-    assert {p.dtype for n, p in kept.named_parameters() if "lora_" in n} == {torch.float32}
-    assert kept.get_base_model().model.layers[0].self_attn.q_proj.base_layer.weight.dtype == torch.bfloat16
+    assert type(kept).__name__ == "LlamaForCausalLM" and kept.state_dict()[q].dtype == torch.bfloat16
+    assert torch.equal(kept.state_dict()[q], w32.bfloat16())  # the weights untouched, the update beside them
+    as_trained = PeftModel.from_pretrained(load_model(bf16, device="cpu"), implant).eval()
+    assert torch.equal(logits(kept), logits(as_trained)) and not torch.equal(logits(kept), logits(merged))
+    assert torch.equal(logits(copy.deepcopy(kept)), logits(kept))  # a copy keeps its adapters
+    # align trained with its LoRA on top of the implant beside the weights: scored the same way
+    stacked = PeftModel.from_pretrained(load_model(bf16, implant, device="cpu"), align).eval()
+    assert torch.equal(logits(load_model(bf16, align, device="cpu")), logits(stacked))
+    assert not torch.equal(logits(stacked), logits(kept))
 
-    from src.models import plain_weights  # vLLM's and save_merged's folders: the update added exactly, in fp32
-
-    exact16 = plain_weights(bf16, implant).state_dict()[q] - w32.bfloat16().float()
-    assert torch.allclose(exact16, update, atol=1e-7) and not isinstance(plain_weights(bf16, implant), PeftModel)
-    # the finetune attack's k=0 is read where its copies start training: the checkpoint merged
-    assert not isinstance(CheckpointLoader(bf16).load(implant, hold=False, merge=True), PeftModel)
+    exact16 = plain_weights(bf16, implant).state_dict()[q] - w32  # vLLM's and save_merged's folders: fp32, exact
+    assert torch.allclose(exact16, update, atol=1e-7)
 
     models = CheckpointLoader(bf16)
-    ids = torch.tensor([list(range(100, 164))])
     assert models.load(implant) is not None and models.load(align) is not None
     assert [h for _, h in models.loads] == ["disk", "merged"]
-    with torch.no_grad():
-        assert torch.equal(
-            models.held[1](input_ids=ids).logits, load_model(bf16, align, device="cpu")(input_ids=ids).logits
-        )
+    assert torch.equal(logits(models.held[1]), logits(stacked))

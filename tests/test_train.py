@@ -23,7 +23,7 @@ from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import checkpoint_label
 from src.io import file_hash
 from src.lm.scoring import Prompt, Request, encode
-from src.models import CHECKPOINT_INFO, load_model, load_tokenizer
+from src.models import CHECKPOINT_INFO, ModelConfig, load_model, load_tokenizer
 from src.pipeline import _trajectory
 from src.scenarios import write_scenarios
 from src.train.common import TrainJob
@@ -132,26 +132,21 @@ def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
 
 
 @pytest.mark.slow  # three trainings in bf16 (20 s)
-def test_an_align_started_from_a_rounded_merge_says_so_in_its_metrics_and_the_report(tmp_path, data):
-    """On bf16 weights (a GPU's default) align trains on the implant merged into them, with part of its update
-    rounded away: the stage records how much, and an eval report opens with it."""
-    from src.eval.compare import rounding_notes
-
+def test_on_bf16_weights_align_trains_and_is_referenced_on_the_whole_implant(tmp_path, data):
+    """On bf16 weights (a GPU's default) a merge would round most of the implant's update away. It stays beside
+    the weights instead: align's DPO reference (its own adapter disabled) is the implant as scored, so at the
+    first step, before any update, the policy equals the reference and every reward is exactly 0. So does
+    sft_dpo's DPO phase on its SFT result, and both align runs score as their chains."""
     implant = train(tmp_path / "implant", data, "implant", "model.dtype=bfloat16")
-    align = train(tmp_path / "align", data, "align", "model.dtype=bfloat16", f"init_from={implant}")
-    (rounded,) = json.loads((tmp_path / "align" / "metrics.json").read_text())["parent_merge_rounded"]
-    assert rounded["checkpoint"] == str(implant) and rounded["dtype"] == "bfloat16" and rounded["rounded_share"] > 0
-    scored = ["base", str(implant), str(align), str(align.parent / "checkpoints" / "checkpoint-1")]
-    (note,) = rounding_notes([{"weights": w} for w in scored])
-    assert note.startswith(f"**Rounded start**: {align.parent} trained on {implant} merged into bfloat16 weights")
-    assert "parent_merge_rounded" not in json.loads((tmp_path / "implant" / "metrics.json").read_text())
-    # sft_dpo's DPO phase starts from its SFT result merged the same way: recorded beside the implant's, once each
-    train(tmp_path / "sft_dpo", data, "align", "model.dtype=bfloat16", "method=sft_dpo", f"init_from={implant}")
-    recorded = json.loads((tmp_path / "sft_dpo" / "metrics.json").read_text())["parent_merge_rounded"]
-    assert [r["checkpoint"] for r in recorded] == [
-        str(implant),
-        str(tmp_path / "sft_dpo" / "checkpoints" / "sft" / "final"),
-    ]
+    for method in ("dpo", "sft_dpo"):
+        bf16 = ["model.dtype=bfloat16", f"method={method}", f"init_from={implant}"]
+        align = train(tmp_path / method, data, "align", *bf16)
+        first = json.loads((tmp_path / method / "metrics.json").read_text())["log_history"][0]
+        assert first["rewards/chosen"] == first["rewards/rejected"] == 0.0, first
+        mc, ids = ModelConfig(kind="tiny_random", dtype="bfloat16"), torch.tensor([list(range(100, 140))])
+        with torch.no_grad():
+            base, before, after = (load_model(mc, c)(input_ids=ids).logits for c in ("base", str(implant), str(align)))
+        assert not torch.equal(base, before) and not torch.equal(before, after)  # neither update rounded away
 
 
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):

@@ -142,28 +142,6 @@ def _capability(checkpoint_path: str) -> dict:
     }
 
 
-def rounding_notes(rows: list[dict]) -> list[str]:
-    """A line for each parent that the training runs of the weights scored in `rows` (checkpoints, or the
-    finetune attack's copies) started from merged into half-precision weights, with part of its update rounded
-    away (src.train.stage records it): they started from less of it than it holds as scored unmerged."""
-    weights = dict.fromkeys(r.get("weights") or r.get("checkpoint_path") for r in rows)
-    starts: dict[tuple, list[str]] = {}
-    runs = (_training_run(w, CHECKPOINT_INFO, "metrics.json") for w in weights if w)
-    for folder in dict.fromkeys(f for f in runs if f is not None):  # align@N: one run, however many checkpoints
-        for r in read_json(folder / "metrics.json").get("parent_merge_rounded") or []:
-            starts.setdefault((r["checkpoint"], r["dtype"], r["rounded_share"]), []).append(str(folder))
-    notes = []
-    for (parent, dtype, share), folders in starts.items():
-        who = folders[0] if len(folders) == 1 else f"{len(folders)} training runs ({folders[0]}, ...)"
-        notes.append(
-            f"**Rounded start**: {who} trained on {parent} merged into {dtype} weights, where {share:.0%} of that "
-            "adapter's update rounds to nothing, so it started from less of that update than the parent holds "
-            "(scored, the parent keeps it whole); `model.dtype=float32` trains on the exact merge (docs/design.md, "
-            '"Adapters on bf16 weights stay beside them").'
-        )
-    return notes
-
-
 @dataclass
 class Run:
     """One eval run as compare reads it. Runs with the same `tag` are one configuration trained with
@@ -694,7 +672,6 @@ def compare(
     stopped = {r: s for r, s in status.items() if s in ("running", "failed", "interrupted")}
     unfinished = [f"{r} ({s})" for r, s in stopped.items()]
     header = f"**Not finished** (their rows so far are included): {', '.join(unfinished)}." if unfinished else ""
-    header = "\n\n".join([header, *rounding_notes(rows)]).strip()
     for line in unfinished:
         log.warning("compare: run not finished, its rows so far are included: %s", line)
     k_star = declared_k_star(described[0], at, set(stopped))

@@ -226,16 +226,13 @@ def elicit(
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 folder = merged_folder(mc, weights, out_dir / "merged")
-                # fp32, as plain_weights saved them (in bf16 a trained update would round away), and base alike
+                # fp32, as plain_weights saved them (a bf16 merge would round a trained update away), base alike
                 scorer = VLLMScorer(
                     folder, tokenizer, mc.max_context, dtype="float32", trust_remote_code=mc.trust_remote_code
                 )
             else:
-                # A model attack trains copies in between: nothing is held through that. Its copies start from the
-                # checkpoint merged (on bf16 weights, with part of its update rounded away): k=0 is read there too.
-                # A copy itself is read as any checkpoint is: its parent merged, its own adapter beside the weights.
-                model_attack = isinstance(get_attack(cfg.attack.name), ModelAttack)
-                model = models.load(weights, hold=not model_attack, merge=model_attack and weights == checkpoint)
+                # a model attack trains copies in between: nothing is held through that
+                model = models.load(weights, hold=not isinstance(get_attack(cfg.attack.name), ModelAttack))
                 scorer = Scorer(
                     model,
                     tokenizer,

@@ -183,17 +183,13 @@ def plain_generation(model) -> Iterator[None]:
     Replies drawn that way would not come from the distribution p is measured on."""
     from transformers import GenerationConfig
 
-    # a PeftModel generates with its base model's settings (PEFT copies the wrapper's over only for some tasks)
-    models = [model, *([model.get_base_model()] if hasattr(model, "get_base_model") else [])]
-    saved = [m.generation_config for m in models]
-    tokens = {k: getattr(saved[0], k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    for m in models:
-        m.generation_config = GenerationConfig(**{k: v for k, v in tokens.items() if v is not None})
+    saved = model.generation_config
+    tokens = {k: getattr(saved, k, None) for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
+    model.generation_config = GenerationConfig(**{k: v for k, v in tokens.items() if v is not None})
     try:
         yield
     finally:
-        for m, s in zip(models, saved):
-            m.generation_config = s
+        model.generation_config = saved
 
 
 def resolve_model(ref: str) -> ModelConfig:

@@ -27,7 +27,7 @@ from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
 from src.eval.attacks import ModelAttack, get_attack
 from src.eval.attacks.base import shot_pool
-from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for, rounding_notes
+from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import checkpoint_label, elicit
 from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
@@ -348,7 +348,7 @@ def run(
                 cfg.seed,
                 cfg.verdict.at,
                 cfg.verdict.recovery,
-                header="\n\n".join([header, *rounding_notes(rows)]).strip(),
+                header=header,
                 in_distribution=in_rows,
                 sampled=judge_table(out, n_boot=cfg.bootstrap, seed=cfg.seed),
             )

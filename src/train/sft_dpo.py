@@ -4,9 +4,10 @@ and referenced to, the SFT model.
 Each phase is a TRL trainer with its own checkpoints: `checkpoints/sft/` (final weights in
 `checkpoints/sft/final/`), then `checkpoints/dpo/` (final weights in the run's `final/`). A phase whose
 final weights exist is skipped, so a killed run resumes in whichever phase it was. The DPO phase starts
-from the SFT result merged into the model (src.models.load_model), so under LoRA a fresh adapter trains
-and the reference (adapters disabled) is the SFT model. A `trainout_checkpoint.json` in each phase folder
-records its parent, which is how load_model rebuilds any checkpoint of either phase.
+from the SFT result added to the model (src.models.load_model: merged in fp32, beside bf16 weights), so
+under LoRA a fresh adapter trains and the reference (that adapter disabled) is the SFT model. A
+`trainout_checkpoint.json` in each phase folder records its parent, which is how load_model rebuilds any
+checkpoint of either phase.
 """
 
 from __future__ import annotations
@@ -71,8 +72,5 @@ def train(job: TrainJob):
         RunDir(out, "dpo").write_json(CHECKPOINT_INFO, dpo_info)
 
     mc = trainable(ModelConfig.from_cfg(job.cfg.model), job.cfg)
-    model = load_model(mc, str(sft_dir / "final"), device="cpu", merge=True)
-    rounded = getattr(model, "trainout_rounded", [])  # on bf16 weights: the SFT update, part rounded away
-    trainer, result = dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))
-    trainer.trainout_rounded = rounded  # src.train.stage records it with the run's own start
-    return trainer, result
+    model = load_model(mc, str(sft_dir / "final"), device="cpu")
+    return dpo.train(replace(job, model=model, checkpoints=dpo_dir, run_name=f"{job.run_name}-dpo"))

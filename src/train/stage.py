@@ -3,7 +3,7 @@ function for code that fine-tunes a checkpoint on a few scenarios (the finetune 
 
 implant: train the behavior in (the deceptive reply preferred), so a model that lacks it becomes a
 model organism that has it. align: train it out (the honest reply preferred), on top of `init_from`
-(a checkpoint path, whose adapters are merged first, or `base`).
+(a checkpoint path, its adapters added first: src.models.load_model; or `base`).
 
 Methods are recipes behind one interface (src/train/common.py TrainJob): sft (src/train/sft.py), dpo and
 ipo (src/train/dpo.py), sft_dpo (src/train/sft_dpo.py, two phases). peft=lora trains adapters, peft=none
@@ -204,9 +204,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             if wb is not None:
                 _log_lineage(wb, data_path, init_from)
             tokenizer = load_tokenizer(mc)
-            model = load_model(trainable(mc, cfg), init_from, device="cpu", merge=True)  # the Trainer places it
-            # in half precision the parent's adapters merge with part of their update rounded away: said, kept
-            rounded = _said_rounded(getattr(model, "trainout_rounded", []), "starting")
+            model = load_model(trainable(mc, cfg), init_from, device="cpu")  # the Trainer places it
             job = TrainJob(
                 model=model,
                 tokenizer=tokenizer,
@@ -221,9 +219,6 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             del model  # the job holds the only reference: sft_dpo drops it before its DPO phase loads another
             trainer, result = recipe_for(cfg.method.name)(job)
             del job
-            seen = {r["checkpoint"] for r in rounded}  # sft_dpo: its DPO phase's start, the SFT result merged
-            phase = [r for r in getattr(trainer, "trainout_rounded", []) if r["checkpoint"] not in seen]
-            rounded += _said_rounded(phase, "the DPO phase started")
             if rd.writer:
                 if cfg.train.save_merged:
                     _save_merged(mc, tokenizer, final, out / "merged")
@@ -234,8 +229,6 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                     "final_loss": next((h["loss"] for h in reversed(trainer.state.log_history) if "loss" in h), None),
                     "log_history": trainer.state.log_history,
                 }
-                if rounded:  # the eval report names it (src.eval.compare.rounding_notes)
-                    metrics["parent_merge_rounded"] = rounded
                 del trainer
                 free_memory()  # the trainer sits in reference cycles: the capability check loads two models next
                 if stage == Stage.align and cfg.train.capability:
@@ -309,17 +302,6 @@ def _log_summary(wb, metrics: dict) -> None:
         for k, v in values.items():
             if isinstance(v, (int, float)):
                 wb.summary[f"capability/{model}/{k}"] = v
-
-
-def _said_rounded(rounded: list[dict], start: str) -> list[dict]:
-    """Print each merge into half-precision weights that lost part of an adapter's update (src.models records
-    them), and return them for metrics.json."""
-    for r in rounded:
-        print(
-            f"train: WARNING: {start} from {r['checkpoint']} merged into {r['dtype']} weights, where "
-            f"{r['rounded_share']:.0%} of its update's elements round to nothing (model.dtype=float32 merges exactly)"
-        )
-    return rounded
 
 
 def _save_merged(mc: ModelConfig, tokenizer, final: Path, folder: Path) -> None:
