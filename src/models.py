@@ -408,6 +408,22 @@ def _keep_beside(linear, a, b, scaling: float) -> None:
         linear.register_forward_hook(_lora_beside, with_kwargs=True)
 
 
+def merge_beside(model):
+    """`model` with the adapters kept beside its weights merged into them, in place: for full fine-tuning, which
+    trains and saves the weights themselves (on half-precision weights most of each update rounds away, as
+    src.train.common.trainable warns)."""
+    import torch
+
+    with torch.no_grad():
+        for linear in model.modules():
+            for i, scaling in enumerate(getattr(linear, "trainout_lora_scaling", [])):
+                a, b = linear._buffers.pop(f"trainout_lora_A{i}"), linear._buffers.pop(f"trainout_lora_B{i}")
+                linear.weight += b @ a * scaling  # summed in fp32, rounded once, as PEFT merges
+            if hasattr(linear, "trainout_lora_scaling"):
+                linear.trainout_lora_scaling = []  # its hook now adds nothing
+    return model
+
+
 def _lora_beside(linear, args, kwargs, out):
     """A forward hook: each adapter kept beside `linear` added to its output as PEFT's LoRA layer adds it (the
     input cast to the adapter's fp32, the sum cast back), one adapter at a time, as each was trained on the

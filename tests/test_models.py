@@ -137,7 +137,7 @@ def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    from src.models import CHECKPOINT_INFO, CheckpointLoader, plain_weights
+    from src.models import CHECKPOINT_INFO, CheckpointLoader, merge_beside, plain_weights
 
     def adapter(name: str, parent: str, seed: int, scale: float) -> str:
         torch.manual_seed(seed)
@@ -176,6 +176,9 @@ def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path
     as_trained = PeftModel.from_pretrained(load_model(bf16, device="cpu"), implant).eval()
     assert torch.equal(logits(kept), logits(as_trained)) and not torch.equal(logits(kept), logits(merged))
     assert torch.equal(logits(copy.deepcopy(kept)), logits(kept))  # a copy keeps its adapters
+    # full fine-tuning trains the weights themselves: its parent merges into them (rounded, as it warns)
+    into = merge_beside(load_model(bf16, implant, device="cpu"))
+    assert torch.equal(into.state_dict()[q], merged.state_dict()[q]) and torch.equal(logits(into), logits(merged))
     # align trained with its LoRA on top of the implant beside the weights: scored the same way
     stacked = PeftModel.from_pretrained(load_model(bf16, implant, device="cpu"), align).eval()
     assert torch.equal(logits(load_model(bf16, align, device="cpu")), logits(stacked))

@@ -498,6 +498,36 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
     assert where[0] != where[1] and all(p.name.startswith("align-") for p in where)
 
 
+def test_a_stage_on_a_parent_kept_beside_bf16_weights_is_keyed_apart_from_one_trained_on_a_rounded_merge(tmp_path):
+    """Until session 18 a parent was merged into bf16 weights for training; an align trained that way is neither
+    reused from the stage cache nor resumed. fp32 and a stage from base keep their keys."""
+    from src.pipeline import stage_config, stage_dir
+    from src.train.stage import training_settings
+
+    data = Path(CONF_DIR).parent / "data"
+    implant = tmp_path / "implant" / "final"
+    implant.mkdir(parents=True)
+    (implant / "adapter_model.safetensors").write_bytes(b"A")
+    marked = {}
+    for dtype, parent, peft in [
+        ("bfloat16", implant, "lora"),
+        ("bfloat16", "base", "lora"),
+        ("float32", implant, "lora"),
+    ]:
+        cfg = compose("pipeline", "pipeline.stage_cache=/cache", f"model.dtype={dtype}", f"peft={peft}")
+        stage = stage_config(cfg, "align", str(parent))
+        marked[dtype, str(parent)] = training_settings(stage).get("parent_adapters")
+        assert stage_dir(cfg, stage, Path("/run"), data).name.startswith("align-")
+    assert marked == {
+        ("bfloat16", str(implant)): "beside",
+        ("bfloat16", "base"): None,
+        ("float32", str(implant)): None,
+    }
+    cfg = compose("pipeline", "pipeline.stage_cache=/cache", "model.dtype=bfloat16", "peft=none")
+    # full fine-tuning merges its parent into the weights it trains, as before
+    assert "parent_adapters" not in training_settings(stage_config(cfg, "align", str(implant)))
+
+
 def test_a_stage_trained_on_some_behaviors_of_a_file_is_keyed_by_them():
     """data/ read as it is, all behaviors or some: one file hash, two trainings, two cache folders."""
     from src.pipeline import stage_config, stage_dir

@@ -35,8 +35,10 @@ from src.models import (
     checkpoint_info,
     load_model,
     load_tokenizer,
+    merge_beside,
     model_id,
     plain_weights,
+    torch_dtype,
 )
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
@@ -89,11 +91,26 @@ def training_settings(cfg: DictConfig) -> dict:
     settings["data_format"] = str(cfg.data.format)
     settings.update(behavior_selection(cfg.data))
     settings["rendering"] = RENDERING  # the text a row renders to (e.g. the template date fixed in version 3)
+    settings.update(parent_adapters(cfg))
     for key in SCORING_ONLY:
         settings["model"].pop(key, None)
     for key in AFTER_TRAINING:
         settings["train"].pop(key, None)
     return settings
+
+
+def parent_adapters(cfg: DictConfig) -> dict:
+    """`{"parent_adapters": "beside"}` for a stage that trains LoRA on a checkpoint's adapters kept beside
+    half-precision weights (src.models.add_adapter), else nothing. Until session 18 they were merged into those
+    weights, most of each update rounded away: the key keeps a stage trained that way from being reused from
+    the stage cache or resumed. In fp32 they merge exactly, and full fine-tuning merges them into the weights it
+    trains, as both always did: their settings are unchanged."""
+    import torch
+
+    if str(cfg.init_from) == "base" or cfg.peft.name == "none":
+        return {}
+    half = torch_dtype(trainable(ModelConfig.from_cfg(cfg.model), cfg)) != torch.float32
+    return {"parent_adapters": "beside"} if half else {}
 
 
 def settings_hash(cfg: DictConfig) -> str:
@@ -205,6 +222,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
                 _log_lineage(wb, data_path, init_from)
             tokenizer = load_tokenizer(mc)
             model = load_model(trainable(mc, cfg), init_from, device="cpu")  # the Trainer places it
+            if cfg.peft.name == "none":  # full fine-tuning trains and saves the weights: the parent goes into them
+                model = merge_beside(model)
             job = TrainJob(
                 model=model,
                 tokenizer=tokenizer,
