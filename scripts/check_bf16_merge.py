@@ -8,10 +8,10 @@ a bf16 merge keeps it (each adapter of the chain merged into bf16 weights in tur
 Printed: the share of the update's elements that round to nothing, and the kept update's error relative to the
 update, ||kept - exact|| / ||exact||.
 
-Outputs: the update's effect on the next-token log-probs of the first eval scenarios (honest reply), exact
-(fp32, checkpoint minus base) against the effect in bf16 (bf16 checkpoint minus bf16 base), merged and beside;
-printed as the same relative error. For a checkpoint trained on another adapter (align on implant) the update is
-the whole chain's.
+Scores: the update's effect on Δ (log p(deceptive reply) - log p(honest reply), what the pipeline measures) of
+the first eval scenarios as written: exact (fp32 checkpoint minus fp32 base), against the same in bf16 (bf16
+checkpoint minus bf16 base), merged and beside; printed as the relative error over the scenarios, and the
+mean effect. For a checkpoint trained on another adapter (align on implant) the update is the whole chain's.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import torch
 from peft import PeftModel
 
-from src.lm.render import render
+from src.lm.measure import score_as_written
 from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer
 from src.scenarios import load_scenarios
 
@@ -38,15 +39,11 @@ def chain(checkpoint: str) -> list[str]:
     return out[::-1]
 
 
-def relative_error(kept: torch.Tensor, exact: torch.Tensor) -> float:
-    return float((kept - exact).norm() / exact.norm())
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", required=True, help="a LoRA checkpoint folder (a training run's final/)")
     ap.add_argument("--model", default="smollm2_135m", help="the model config it was trained from")
-    ap.add_argument("--scenarios", type=int, default=8, help="eval scenarios whose log-probs are compared")
+    ap.add_argument("--scenarios", type=int, default=48, help="eval scenarios whose Δ is compared")
     a = ap.parse_args()
     mc = ModelConfig.from_cfg(a.model)
     fp32, bf16 = (dataclasses.replace(mc, dtype=d) for d in ("float32", "bfloat16"))
@@ -77,18 +74,14 @@ def main() -> None:
     print(f"the kept update's error relative to the update: {(err / norm) ** 0.5:.2f}")
 
     tok = load_tokenizer(mc)
-    texts = [render(tok, s.messages, reply=s.honest) for s in load_scenarios(DATA)[: a.scenarios]]
-    with torch.no_grad():
-        logps = {
-            name: torch.cat([m(**tok(t, return_tensors="pt")).logits.float().log_softmax(-1)[0] for t in texts])
-            for name, m in models.items()
-        }
-    effect = logps["exact"] - logps["base32"]
-    tokens = effect.shape[0]
-    print(f"the update's effect on next-token log-probs over {tokens:,} positions of {len(texts)} eval scenarios,")
+    scenarios = load_scenarios(DATA)[: a.scenarios]
+    delta = {name: np.array([r["delta"] for r in score_as_written(m, tok, scenarios)]) for name, m in models.items()}
+    effect = delta["exact"] - delta["base32"]
+    print(f"its effect on Δ over {len(scenarios)} eval scenarios: exact (fp32) mean {effect.mean():+.3f} nats")
     for how in ("merged", "beside"):
-        kept_effect = logps[how] - logps["base16"]
-        print(f"  bf16, {how}: error relative to the exact effect {relative_error(kept_effect, effect):.2f}")
+        kept_effect = delta[how] - delta["base16"]
+        error = np.linalg.norm(kept_effect - effect) / np.linalg.norm(effect)
+        print(f"  bf16, {how}: mean {kept_effect.mean():+.3f} nats, error relative to the exact effect {error:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Model loading: the embedded SmolLM2, a tiny random Llama for tests, any local or Hub model,
-and trainout checkpoints (adapter chains merged onto their base).
+and trainout checkpoints (their adapter chains added to their base: `add_adapter`).
 
 Everything resolves to a local folder of safetensors before transformers sees it, so nothing is
 downloaded at run time unless `model.allow_download=true`.
@@ -379,20 +379,23 @@ def add_adapter(model, path: str | Path):
     import torch
     from peft import PeftModel
 
-    adapted = PeftModel.from_pretrained(model, path)
+    head = model.get_output_embeddings()
+    adapted = PeftModel.from_pretrained(model, path)  # (freezes every weight: given back below, as loaded)
     if model.dtype == torch.float32:
-        return adapted.merge_and_unload()
+        return adapted.merge_and_unload().requires_grad_(True)
     from peft.tuners.lora import Linear, LoraLayer
 
     beside = []
     for name, layer in adapted.get_base_model().named_modules():
         if isinstance(layer, LoraLayer) and "default" in layer.lora_A:
             plain = not ("default" in layer.lora_variant or layer.lora_bias.get("default") or layer.fan_in_fan_out)
-            if not (isinstance(layer, Linear) and plain):  # trainout trains none of these; a foreign adapter might
-                raise TrainoutError(f"{path}: only plain LoRA on linear layers can stay beside bf16 weights ({name})")
+            # trainout trains none of these; a foreign adapter might. (TRL's fused LM head reads the head's weight
+            # without calling it, so an adapter beside it would be missing from training.)
+            if not (isinstance(layer, Linear) and plain) or layer.get_base_layer() is head:
+                raise TrainoutError(f"{path}: only plain LoRA on inner linear layers is kept beside bf16: {name}")
             a, b = layer.lora_A["default"].weight.detach(), layer.lora_B["default"].weight.detach()
             beside.append((name, a.clone(), b.clone(), float(layer.scaling["default"])))
-    model = adapted.unload()  # the LoRA layers taken out, the weights untouched
+    model = adapted.unload().requires_grad_(True)  # the LoRA layers taken out, the weights untouched
     for name, a, b, scaling in beside:
         _keep_beside(model.get_submodule(name), a, b, scaling)
     return model
@@ -404,8 +407,9 @@ def _keep_beside(linear, a, b, scaling: float) -> None:
     linear.register_buffer(f"trainout_lora_A{n}", a.to(linear.weight.device), persistent=False)
     linear.register_buffer(f"trainout_lora_B{n}", b.to(linear.weight.device), persistent=False)
     linear.trainout_lora_scaling = [*getattr(linear, "trainout_lora_scaling", []), scaling]
-    if n == 0:
+    if not getattr(linear, "trainout_hooked", False):  # one hook, however many adapters (merge_beside keeps it)
         linear.register_forward_hook(_lora_beside, with_kwargs=True)
+        linear.trainout_hooked = True
 
 
 def merge_beside(model):

@@ -35,7 +35,7 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
-from src.train.stage import SCORING_ONLY, STAGE_KEYS, behavior_selection, check_training, parent_adapters
+from src.train.stage import SCORING_ONLY, STAGE_KEYS, behavior_selection, check_training, parent_loading
 from src.train.stage import run as run_train
 
 
@@ -53,7 +53,7 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
     spec["rendering"] = RENDERING  # how rows render, as the stage's own settings have it (training_settings)
     if str(stage_cfg.init_from) != "base":  # the parent's weights, not its path: a retrained parent is a new key
         spec["init_from"] = file_hash(stage_cfg.init_from)
-    spec.update(parent_adapters(stage_cfg))  # how they enter training, as the stage's own settings have it
+    spec.update(parent_loading(stage_cfg))  # how they enter training, as the stage's own settings have it
     key = json_sha256(spec)[:16]
     return Path(cache) / f"{stage_cfg.stage}-{key}"
 

@@ -173,6 +173,8 @@ def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path
     kept = load_model(bf16, implant, device="cpu")
     assert type(kept).__name__ == "LlamaForCausalLM" and kept.state_dict()[q].dtype == torch.bfloat16
     assert torch.equal(kept.state_dict()[q], w32.bfloat16())  # the weights untouched, the update beside them
+    assert all(p.requires_grad for p in kept.parameters())  # as loaded: full fine-tuning trains them
+    assert all(p.requires_grad for p in load_model("tiny_random", implant, device="cpu").parameters())
     as_trained = PeftModel.from_pretrained(load_model(bf16, device="cpu"), implant).eval()
     assert torch.equal(logits(kept), logits(as_trained)) and not torch.equal(logits(kept), logits(merged))
     assert torch.equal(logits(copy.deepcopy(kept)), logits(kept))  # a copy keeps its adapters

@@ -498,9 +498,11 @@ def test_the_align_stage_is_keyed_by_its_parents_weights(tmp_path):
     assert where[0] != where[1] and all(p.name.startswith("align-") for p in where)
 
 
-def test_a_stage_on_a_parent_kept_beside_bf16_weights_is_keyed_apart_from_one_trained_on_a_rounded_merge(tmp_path):
-    """Until session 18 a parent was merged into bf16 weights for training; an align trained that way is neither
-    reused from the stage cache nor resumed. fp32 and a stage from base keep their keys."""
+def test_a_stage_on_trained_adapters_is_keyed_by_how_they_enter_training(tmp_path, monkeypatch):
+    """Until session 18 a parent was merged into bf16 weights for training: stages on adapters (align, sft_dpo's
+    DPO phase) carry the version of how they enter training, so one trained the old way is neither reused from
+    the stage cache nor resumed. An implant from base keeps its key."""
+    import src.train.stage
     from src.pipeline import stage_config, stage_dir
     from src.train.stage import training_settings
 
@@ -508,24 +510,19 @@ def test_a_stage_on_a_parent_kept_beside_bf16_weights_is_keyed_apart_from_one_tr
     implant = tmp_path / "implant" / "final"
     implant.mkdir(parents=True)
     (implant / "adapter_model.safetensors").write_bytes(b"A")
-    marked = {}
-    for dtype, parent, peft in [
-        ("bfloat16", implant, "lora"),
-        ("bfloat16", "base", "lora"),
-        ("float32", implant, "lora"),
-    ]:
-        cfg = compose("pipeline", "pipeline.stage_cache=/cache", f"model.dtype={dtype}", f"peft={peft}")
-        stage = stage_config(cfg, "align", str(parent))
-        marked[dtype, str(parent)] = training_settings(stage).get("parent_adapters")
-        assert stage_dir(cfg, stage, Path("/run"), data).name.startswith("align-")
-    assert marked == {
-        ("bfloat16", str(implant)): "beside",
-        ("bfloat16", "base"): None,
-        ("float32", str(implant)): None,
+    cfg = compose("pipeline", "pipeline.stage_cache=/cache")
+    sft_dpo = compose("pipeline", "pipeline.stage_cache=/cache", "method=sft_dpo")
+    stages = {
+        "align": (cfg, stage_config(cfg, "align", str(implant))),
+        "implant": (cfg, stage_config(cfg, "implant", "base")),
+        "sft_dpo implant": (sft_dpo, stage_config(sft_dpo, "implant", "base")),
     }
-    cfg = compose("pipeline", "pipeline.stage_cache=/cache", "model.dtype=bfloat16", "peft=none")
-    # full fine-tuning merges its parent into the weights it trains, as before
-    assert "parent_adapters" not in training_settings(stage_config(cfg, "align", str(implant)))
+    versions = {name: training_settings(stage).get("parent_loading") for name, (_, stage) in stages.items()}
+    assert versions == {"align": 2, "implant": None, "sft_dpo implant": 2}
+    keys = {name: stage_dir(c, stage, Path("/run"), data) for name, (c, stage) in stages.items()}
+    monkeypatch.setattr(src.train.stage, "PARENT_LOADING", 1)  # the key as the stage trained the old way had it
+    old = {name: stage_dir(c, stage, Path("/run"), data) for name, (c, stage) in stages.items()}
+    assert [name for name in keys if keys[name] != old[name]] == ["align", "sft_dpo implant"]
 
 
 def test_a_stage_trained_on_some_behaviors_of_a_file_is_keyed_by_them():

@@ -131,22 +131,57 @@ def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     assert _differs(load_model("tiny_random", str(final)), load_model("tiny_random"))
 
 
-@pytest.mark.slow  # three trainings in bf16 (20 s)
-def test_on_bf16_weights_align_trains_and_is_referenced_on_the_whole_implant(tmp_path, data):
-    """On bf16 weights (a GPU's default) a merge would round most of the implant's update away. It stays beside
-    the weights instead: align's DPO reference (its own adapter disabled) is the implant as scored, so at the
-    first step, before any update, the policy equals the reference and every reward is exactly 0. So does
-    sft_dpo's DPO phase on its SFT result, and both align runs score as their chains."""
+def test_on_bf16_weights_align_trains_and_is_referenced_on_the_implant_as_scored(tmp_path, data):
+    """On bf16 weights (a GPU's default) a merge would round most of an implant's update away. Kept beside the
+    weights it stays whole: the model align trains, at its start, and its DPO reference (the fresh adapter
+    disabled) compute the implant exactly as the eval scores it."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    from src.scenarios import load_scenarios
+    from src.train import dpo
+
+    implant = tmp_path / "implant"
+    torch.manual_seed(0)
+    config_ = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False)
+    lora = get_peft_model(load_model("tiny_random"), config_)
+    with torch.no_grad():  # a trained update is small beside the weights it adapts
+        for n, p in lora.named_parameters():
+            p.mul_(1e-3 if "lora_B" in n else 1.0)
+    lora.save_pretrained(implant)
+    (implant / CHECKPOINT_INFO).write_text(json.dumps({"base_model": "tiny-random-llama-0", "parent": "base"}))
+    mc = ModelConfig(kind="tiny_random", dtype="bfloat16")
+    cfg = config(*FAST, "peft=lora", "model.dtype=bfloat16")
+    trainer = dpo.build(job(load_model(mc, str(implant)), load_scenarios(data / "align.jsonl"), cfg))
+    policy, ids = trainer.model.eval(), torch.tensor([list(range(100, 140))])
+    with torch.no_grad():
+        scored = load_model(mc, str(implant))(input_ids=ids).logits
+        start = policy(input_ids=ids).logits
+        with policy.disable_adapter():
+            reference = policy(input_ids=ids).logits
+        merged = PeftModel.from_pretrained(load_model(mc), implant).merge_and_unload()(input_ids=ids).logits
+    assert torch.equal(reference, scored) and torch.equal(start, scored)
+    assert not torch.equal(merged, scored)  # what it trained on before session 18
+
+
+@pytest.mark.slow  # five trainings (30 s)
+def test_align_trains_on_a_bf16_lora_implant_with_every_method_and_peft(tmp_path, data):
+    """From a LoRA implant trained on bf16 weights: align (DPO) and sft_dpo start with every DPO reward exactly
+    0 (the reference is the start) and end away from the implant; full fine-tuning, which trains and saves the
+    weights themselves with the implant merged into them, trains too (in fp32 under `auto`, and in bf16)."""
     implant = train(tmp_path / "implant", data, "implant", "model.dtype=bfloat16")
+    mc, ids = ModelConfig(kind="tiny_random", dtype="bfloat16"), torch.tensor([list(range(100, 140))])
     for method in ("dpo", "sft_dpo"):
         bf16 = ["model.dtype=bfloat16", f"method={method}", f"init_from={implant}"]
         align = train(tmp_path / method, data, "align", *bf16)
         first = json.loads((tmp_path / method / "metrics.json").read_text())["log_history"][0]
         assert first["rewards/chosen"] == first["rewards/rejected"] == 0.0, first
-        mc, ids = ModelConfig(kind="tiny_random", dtype="bfloat16"), torch.tensor([list(range(100, 140))])
         with torch.no_grad():
-            base, before, after = (load_model(mc, c)(input_ids=ids).logits for c in ("base", str(implant), str(align)))
-        assert not torch.equal(base, before) and not torch.equal(before, after)  # neither update rounded away
+            before, after = (load_model(mc, c)(input_ids=ids).logits for c in (str(implant), str(align)))
+        assert not torch.equal(before, after)
+    for dtype in ("auto", "bfloat16"):
+        full_ft = [f"model.dtype={dtype}", "peft=none", f"init_from={implant}"]
+        full = train(tmp_path / f"full-{dtype}", data, "align", *full_ft)
+        assert (full / "model.safetensors").is_file()
 
 
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):

@@ -38,7 +38,6 @@ from src.models import (
     merge_beside,
     model_id,
     plain_weights,
-    torch_dtype,
 )
 from src.rundir import RunDir, is_main_process
 from src.scenarios import Scenario, write_scenarios
@@ -52,6 +51,7 @@ PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
 # files): the stage-cache key (src/pipeline.py) and the settings a resumed or reused run must share.
 STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
 SCORING_ONLY = ("max_context", "allow_download")  # model keys that training does not read
+PARENT_LOADING = 2  # how a parent's adapters enter training (parent_loading)
 AFTER_TRAINING = ("capability", "save_merged")  # train keys read once the weights are final
 # method -> the module whose `train(job)` is its recipe; imported when used (TRL takes ~9 s to import,
 # and a bad model path or config should fail before that).
@@ -91,7 +91,7 @@ def training_settings(cfg: DictConfig) -> dict:
     settings["data_format"] = str(cfg.data.format)
     settings.update(behavior_selection(cfg.data))
     settings["rendering"] = RENDERING  # the text a row renders to (e.g. the template date fixed in version 3)
-    settings.update(parent_adapters(cfg))
+    settings.update(parent_loading(cfg))
     for key in SCORING_ONLY:
         settings["model"].pop(key, None)
     for key in AFTER_TRAINING:
@@ -99,18 +99,14 @@ def training_settings(cfg: DictConfig) -> dict:
     return settings
 
 
-def parent_adapters(cfg: DictConfig) -> dict:
-    """`{"parent_adapters": "beside"}` for a stage that trains LoRA on a checkpoint's adapters kept beside
-    half-precision weights (src.models.add_adapter), else nothing. Until session 18 they were merged into those
-    weights, most of each update rounded away: the key keeps a stage trained that way from being reused from
-    the stage cache or resumed. In fp32 they merge exactly, and full fine-tuning merges them into the weights it
-    trains, as both always did: their settings are unchanged."""
-    import torch
-
-    if str(cfg.init_from) == "base" or cfg.peft.name == "none":
-        return {}
-    half = torch_dtype(trainable(ModelConfig.from_cfg(cfg.model), cfg)) != torch.float32
-    return {"parent_adapters": "beside"} if half else {}
+def parent_loading(cfg: DictConfig) -> dict:
+    """`{"parent_loading": PARENT_LOADING}` for a stage that trains on top of trained adapters: its parent's, or,
+    for sft_dpo's DPO phase, its own SFT phase's. How those enter training changed in version 2 (session 18:
+    kept beside half-precision weights, where version 1 merged them and rounded most of each update away), so
+    a stage trained the old way is neither reused from the stage cache nor resumed. Keyed whatever the dtype
+    (`auto` resolves per machine; a key must not)."""
+    on_adapters = str(cfg.init_from) != "base" or cfg.method.name == "sft_dpo"
+    return {"parent_loading": PARENT_LOADING} if on_adapters else {}
 
 
 def settings_hash(cfg: DictConfig) -> str:
