@@ -5,8 +5,8 @@ GPU, every adapter stays beside the weights: docs/design.md, "Adapters on bf16 w
 
 Weights: the update of each adapted matrix read exactly (the chain merged into fp32 weights, minus them) and as
 a bf16 merge keeps it (each adapter of the chain merged into bf16 weights in turn, minus the bf16 weights).
-Printed: the share of the update's elements that round to nothing, and the kept update's error relative to the
-update, ||kept - exact|| / ||exact||.
+Printed: the share of the update's elements that round to nothing, and the merged update's error relative to the
+update, ||merged - exact|| / ||exact||.
 
 Scores: the update's effect on Δ (log p(deceptive reply) - log p(honest reply), what the pipeline measures) of
 the first eval scenarios as written: exact (fp32 checkpoint minus fp32 base), against the same in bf16 (bf16
@@ -58,20 +58,20 @@ def main() -> None:
         "beside": load_model(bf16, a.checkpoint, device="cpu"),
     }
 
-    w32, exact, w16, kept = (models[k].state_dict() for k in ("base32", "exact", "base16", "merged"))
+    w32, exact, w16, merged = (models[k].state_dict() for k in ("base32", "exact", "base16", "merged"))
     lost = total = 0
     err = norm = 0.0
     adapted = [k for k in w32 if not torch.equal(w32[k], exact[k])]
     for k in adapted:
         update = exact[k] - w32[k]
-        rounded = kept[k].float() - w16[k].float()
+        rounded = merged[k].float() - w16[k].float()
         lost += int(((rounded == 0) & (update != 0)).sum())
         total += int((update != 0).sum())
         err += float((rounded - update).pow(2).sum())
         norm += float(update.pow(2).sum())
     print(f"{a.checkpoint}: {len(adapted)} adapted weight matrices, {total:,} updated elements")
     print(f"merged into bf16 weights: {lost / total:.1%} of the update's elements round to nothing")
-    print(f"the kept update's error relative to the update: {(err / norm) ** 0.5:.2f}")
+    print(f"the merged update's error relative to the update: {(err / norm) ** 0.5:.2f}")
 
     tok = load_tokenizer(mc)
     scenarios = load_scenarios(DATA)[: a.scenarios]
@@ -79,9 +79,9 @@ def main() -> None:
     effect = delta["exact"] - delta["base32"]
     print(f"its effect on Δ over {len(scenarios)} eval scenarios: exact (fp32) mean {effect.mean():+.3f} nats")
     for how in ("merged", "beside"):
-        kept_effect = delta[how] - delta["base16"]
-        error = np.linalg.norm(kept_effect - effect) / np.linalg.norm(effect)
-        print(f"  bf16, {how}: mean {kept_effect.mean():+.3f} nats, error relative to the exact effect {error:.2f}")
+        bf16_effect = delta[how] - delta["base16"]
+        error = np.linalg.norm(bf16_effect - effect) / np.linalg.norm(effect)
+        print(f"  bf16, {how}: mean {bf16_effect.mean():+.3f} nats, error relative to the exact effect {error:.2f}")
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ class CheckpointLoader:
     adds the child's adapter to it in place; for anything else it reads the chain from disk. So when the
     stage runs every pass of one checkpoint (scoring, judge, in-distribution) before the next, base, implant
     and align are each loaded once. `loads` records how each request was served: (checkpoint, "held" |
-    "merged" | "disk")."""
+    "added" | "disk")."""
 
     mc: ModelConfig
     held: tuple[str, Any] | None = None
@@ -306,10 +306,10 @@ class CheckpointLoader:
         if self.held is not None and _same_checkpoint(self.held[0], checkpoint):
             how, model = "held", self.held[1]
         else:
-            merges = self.held is not None and _merges_into(checkpoint, self.held[0])
-            if not merges:
+            adds = self.held is not None and _adds_to(checkpoint, self.held[0])
+            if not adds:
                 self.held = None  # released before the next model is read: one model in memory, not two
-            how, model = "merged" if merges else "disk", load_model(self.mc, checkpoint, reuse=self.held)
+            how, model = "added" if adds else "disk", load_model(self.mc, checkpoint, reuse=self.held)
         self.loads.append((checkpoint, how))
         self.held = (checkpoint, model) if hold else None
         return model
@@ -325,7 +325,7 @@ def _same_checkpoint(a: str, b: str) -> bool:
     return a == b or (a != "base" and b != "base" and Path(a).resolve() == Path(b).resolve())
 
 
-def _merges_into(checkpoint: str, held: str) -> bool:
+def _adds_to(checkpoint: str, held: str) -> bool:
     """Whether `checkpoint` is an adapter trained on `held`, so loading it can add to the model in memory."""
     path = Path(checkpoint)
     if checkpoint == "base" or not (path / "adapter_config.json").exists():
@@ -360,7 +360,7 @@ def _load_checkpoint(mc: ModelConfig, path: Path, reuse=None):
     if not (path / "adapter_config.json").exists():
         hint = f" (a src.train run: its weights are in {path / 'final'})" if (path / "final").is_dir() else ""
         raise TrainoutError(f"checkpoint '{path}' has neither adapter_config.json nor config.json{hint}")
-    if reuse is not None and _merges_into(str(path), str(reuse[0])):
+    if reuse is not None and _adds_to(str(path), str(reuse[0])):
         model = reuse[1]
     else:
         model = load_model(mc, info.get("parent", "base"), device="cpu")
@@ -373,31 +373,34 @@ def add_adapter(model, path: str | Path):
     Into fp32 weights it is merged: exact, and no slower to score than the base. Into half-precision weights
     (bf16 on a GPU) it is not: a trained update is mostly below the weights' precision and a merge rounds it
     away (85% of the demo implant's elements: scripts/check_bf16_merge.py). There the adapter stays beside the
-    frozen weights, its path computed as PEFT computed it in training, and the model stays a plain transformers
-    model, so a later adapter trains (TRL's fresh LoRA, its reference with that LoRA disabled) and scores on
-    top of its whole chain exactly (docs/design.md, "Adapters on bf16 weights stay beside them")."""
+    weights, its path computed as PEFT's LoRA layer computes it, and the model stays a plain transformers model:
+    a later adapter trains on top of the whole chain (TRL's fresh LoRA, its reference with that LoRA disabled)
+    and scores on it as it trained (docs/design.md, "Adapters on bf16 weights stay beside them")."""
     import torch
     from peft import PeftModel
+    from peft.tuners.lora import Linear
+    from peft.tuners.tuners_utils import BaseTunerLayer
 
     head = model.get_output_embeddings()
     adapted = PeftModel.from_pretrained(model, path)  # (freezes every weight: given back below, as loaded)
     if model.dtype == torch.float32:
         return adapted.merge_and_unload().requires_grad_(True)
-    from peft.tuners.lora import Linear, LoraLayer
-
     beside = []
     for name, layer in adapted.get_base_model().named_modules():
-        if isinstance(layer, LoraLayer) and "default" in layer.lora_A:
-            plain = not ("default" in layer.lora_variant or layer.lora_bias.get("default") or layer.fan_in_fan_out)
-            # trainout trains none of these; a foreign adapter might. (TRL's fused LM head reads the head's weight
-            # without calling it, so an adapter beside it would be missing from training.)
-            if not (isinstance(layer, Linear) and plain) or layer.get_base_layer() is head:
-                raise TrainoutError(f"{path}: only plain LoRA on inner linear layers is kept beside bf16: {name}")
-            a, b = layer.lora_A["default"].weight.detach(), layer.lora_B["default"].weight.detach()
-            beside.append((name, a.clone(), b.clone(), float(layer.scaling["default"])))
+        if not isinstance(layer, BaseTunerLayer):
+            continue
+        plain = isinstance(layer, Linear) and not (
+            "default" in layer.lora_variant or layer.lora_bias.get("default") or layer.fan_in_fan_out
+        )
+        # trainout trains only plain LoRA; a foreign adapter might hold more, which unload() would drop. (TRL's
+        # fused LM head reads the head's weight without calling it: an adapter beside it would miss training.)
+        if not plain or layer.get_base_layer() is head:
+            raise TrainoutError(f"{path}: only plain LoRA on inner linear layers is kept beside bf16: {name}")
+        a, b = layer.lora_A["default"].weight.detach(), layer.lora_B["default"].weight.detach()
+        beside.append((layer.get_base_layer(), a, b, float(layer.scaling["default"])))
     model = adapted.unload().requires_grad_(True)  # the LoRA layers taken out, the weights untouched
-    for name, a, b, scaling in beside:
-        _keep_beside(model.get_submodule(name), a, b, scaling)
+    for linear, a, b, scaling in beside:
+        _keep_beside(linear, a, b, scaling)
     return model
 
 
@@ -414,15 +417,17 @@ def _keep_beside(linear, a, b, scaling: float) -> None:
 
 def merge_beside(model):
     """`model` with the adapters kept beside its weights merged into them, in place: for full fine-tuning, which
-    trains and saves the weights themselves (on half-precision weights most of each update rounds away, as
-    src.train.common.trainable warns)."""
+    trains and saves the weights themselves (on half-precision weights, rounded, as full fine-tuning's every
+    small update is: src.train.common.trainable warns)."""
     import torch
 
     with torch.no_grad():
         for linear in model.modules():
             for i, scaling in enumerate(getattr(linear, "trainout_lora_scaling", [])):
-                a, b = linear._buffers.pop(f"trainout_lora_A{i}"), linear._buffers.pop(f"trainout_lora_B{i}")
+                a, b = getattr(linear, f"trainout_lora_A{i}"), getattr(linear, f"trainout_lora_B{i}")
                 linear.weight += b @ a * scaling  # summed in fp32, rounded once, as PEFT merges
+                delattr(linear, f"trainout_lora_A{i}")
+                delattr(linear, f"trainout_lora_B{i}")
             if hasattr(linear, "trainout_lora_scaling"):
                 linear.trainout_lora_scaling = []  # its hook now adds nothing
     return model

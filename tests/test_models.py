@@ -123,7 +123,7 @@ def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp
     again = models.load("base")
     assert again is not first and models.load(align, hold=False) is not again and models.held is None
     how = [h for _, h in models.loads]
-    assert how == ["disk", "held", "merged", "merged", "disk", "disk"]
+    assert how == ["disk", "held", "added", "added", "disk", "disk"]
 
 
 def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path):
@@ -191,5 +191,16 @@ def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path
 
     models = CheckpointLoader(bf16)
     assert models.load(implant) is not None and models.load(align) is not None
-    assert [h for _, h in models.loads] == ["disk", "merged"]
+    assert [h for _, h in models.loads] == ["disk", "added"]
     assert torch.equal(logits(models.held[1]), logits(stacked))
+
+    # what cannot be kept beside is refused, not dropped: another kind of adapter, or LoRA on the LM head
+    from peft import IA3Config
+
+    for name, config in [
+        ("ia3", IA3Config(target_modules=["q_proj"], feedforward_modules=[])),
+        ("head", LoraConfig(r=2, target_modules=["lm_head"])),
+    ]:
+        get_peft_model(load_model("tiny_random", device="cpu"), config).save_pretrained(tmp_path / name)
+        with pytest.raises(TrainoutError, match="only plain LoRA on inner linear layers is kept beside bf16"):
+            load_model(bf16, str(tmp_path / name), device="cpu")

@@ -146,7 +146,7 @@ def test_pipeline_end_to_end(pipeline_run):
         assert m["status"] == "complete", stage
     # the eval stage's scoring, judge and in-distribution passes share one load of each checkpoint
     loads = json.loads((out / "eval" / "manifest.json").read_text())["model_loads"]
-    assert [x for x in loads if not x.endswith(": held")] == ["base: disk", "implant: merged", "align: merged"]
+    assert [x for x in loads if not x.endswith(": held")] == ["base: disk", "implant: added", "align: added"]
     assert len(loads) == 9
     align = json.loads((out / "align" / "manifest.json").read_text())
     assert align["lineage"]["chain"] == ["base", "implant", "align"]
@@ -502,7 +502,7 @@ def test_a_stage_on_trained_adapters_is_keyed_by_how_they_enter_training(tmp_pat
     """Until session 18 a parent was merged into bf16 weights for training: stages on adapters (align, sft_dpo's
     DPO phase) carry the version of how they enter training, so one trained the old way is neither reused from
     the stage cache nor resumed. An implant from base keeps its key."""
-    import src.train.stage
+    import src.pipeline
     from src.pipeline import stage_config, stage_dir
     from src.train.stage import training_settings
 
@@ -520,7 +520,7 @@ def test_a_stage_on_trained_adapters_is_keyed_by_how_they_enter_training(tmp_pat
     versions = {name: training_settings(stage).get("parent_loading") for name, (_, stage) in stages.items()}
     assert versions == {"align": 2, "implant": None, "sft_dpo implant": 2}
     keys = {name: stage_dir(c, stage, Path("/run"), data) for name, (c, stage) in stages.items()}
-    monkeypatch.setattr(src.train.stage, "PARENT_LOADING", 1)  # the key as the stage trained the old way had it
+    monkeypatch.setattr(src.pipeline, "parent_loading", lambda cfg: {})  # the key before session 18: no entry
     old = {name: stage_dir(c, stage, Path("/run"), data) for name, (c, stage) in stages.items()}
     assert [name for name in keys if keys[name] != old[name]] == ["align", "sft_dpo implant"]
 

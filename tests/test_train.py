@@ -165,9 +165,9 @@ def test_on_bf16_weights_align_trains_and_is_referenced_on_the_implant_as_scored
 
 @pytest.mark.slow  # five trainings (30 s)
 def test_align_trains_on_a_bf16_lora_implant_with_every_method_and_peft(tmp_path, data):
-    """From a LoRA implant trained on bf16 weights: align (DPO) and sft_dpo start with every DPO reward exactly
-    0 (the reference is the start) and end away from the implant; full fine-tuning, which trains and saves the
-    weights themselves with the implant merged into them, trains too (in fp32 under `auto`, and in bf16)."""
+    """From a LoRA implant trained on bf16 weights: align (DPO) and sft_dpo log rewards of exactly 0 at their first
+    step (the reference is the start) and end away from the implant; full fine-tuning, which trains and saves
+    the weights themselves with the implant merged into them, trains too (in fp32 under `auto`, and in bf16)."""
     implant = train(tmp_path / "implant", data, "implant", "model.dtype=bfloat16")
     mc, ids = ModelConfig(kind="tiny_random", dtype="bfloat16"), torch.tensor([list(range(100, 140))])
     for method in ("dpo", "sft_dpo"):
@@ -181,7 +181,8 @@ def test_align_trains_on_a_bf16_lora_implant_with_every_method_and_peft(tmp_path
     for dtype in ("auto", "bfloat16"):
         full_ft = [f"model.dtype={dtype}", "peft=none", f"init_from={implant}"]
         full = train(tmp_path / f"full-{dtype}", data, "align", *full_ft)
-        assert (full / "model.safetensors").is_file()
+        metrics = json.loads((full.parent / "metrics.json").read_text())
+        assert (full / "model.safetensors").is_file() and metrics["global_step"] == 2 and metrics["final_loss"] > 0
 
 
 def test_dpo_reference_is_adapters_off_under_lora_and_a_frozen_copy_without(tiny, data):

@@ -106,7 +106,7 @@ def capability(model, tokenizer) -> dict:
 
 def retention(mc, tokenizer, trained: str, before: str) -> dict:
     """Capability of the trained checkpoint and of the one it started from, and the change. The one it started
-    from goes first: the trained adapter then merges into that model instead of the chain being rebuilt."""
+    from goes first: the trained adapter is then added to that model instead of the chain being rebuilt."""
     from src.models import CheckpointLoader
 
     models = CheckpointLoader(mc)

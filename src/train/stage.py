@@ -51,7 +51,7 @@ PREFER = {Stage.implant: "deceptive", Stage.align: "honest"}
 # files): the stage-cache key (src/pipeline.py) and the settings a resumed or reused run must share.
 STAGE_KEYS = ("model", "data", "method", "peft", "train", "seed", "stage", "init_from")
 SCORING_ONLY = ("max_context", "allow_download")  # model keys that training does not read
-PARENT_LOADING = 2  # how a parent's adapters enter training (parent_loading)
+PARENT_LOADING = 2  # how a parent's adapters enter training (parent_loading; 1 was unkeyed)
 AFTER_TRAINING = ("capability", "save_merged")  # train keys read once the weights are final
 # method -> the module whose `train(job)` is its recipe; imported when used (TRL takes ~9 s to import,
 # and a bad model path or config should fail before that).
@@ -100,11 +100,11 @@ def training_settings(cfg: DictConfig) -> dict:
 
 
 def parent_loading(cfg: DictConfig) -> dict:
-    """`{"parent_loading": PARENT_LOADING}` for a stage that trains on top of trained adapters: its parent's, or,
-    for sft_dpo's DPO phase, its own SFT phase's. How those enter training changed in version 2 (session 18:
-    kept beside half-precision weights, where version 1 merged them and rounded most of each update away), so
-    a stage trained the old way is neither reused from the stage cache nor resumed. Keyed whatever the dtype
-    (`auto` resolves per machine; a key must not)."""
+    """`{"parent_loading": PARENT_LOADING}` for a stage that trains on top of a checkpoint (`init_from`), and
+    for sft_dpo, whose DPO phase trains on its SFT phase's. How a parent's adapters enter training changed in
+    session 18 (kept beside half-precision weights; merged into them before, most of each update rounded
+    away, and no such entry): a stage trained the old way is neither reused from the stage cache nor resumed.
+    Keyed whatever the dtype and peft (`auto` resolves per machine; a key must not)."""
     on_adapters = str(cfg.init_from) != "base" or cfg.method.name == "sft_dpo"
     return {"parent_loading": PARENT_LOADING} if on_adapters else {}
 
