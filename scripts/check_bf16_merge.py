@@ -8,10 +8,11 @@ a bf16 merge keeps it (each adapter of the chain merged into bf16 weights in tur
 Printed: the share of the update's elements that round to nothing, and the merged update's error relative to the
 update, ||merged - exact|| / ||exact||.
 
-Scores: the update's effect on Δ (log p(deceptive reply) - log p(honest reply), what the pipeline measures) of
-the first eval scenarios as written: exact (fp32 checkpoint minus fp32 base), against the same in bf16 (bf16
-checkpoint minus bf16 base), merged and beside; printed as the relative error over the scenarios, and the
-mean effect. For a checkpoint trained on another adapter (align on implant) the update is the whole chain's.
+Scores: the update's effect on Δ (log p(deceptive reply) - log p(honest reply), what the pipeline measures)
+of the first scenarios of a split as written (`--split implant`: the implant's own situations), exact (fp32
+checkpoint minus fp32 base) against the same in bf16 (bf16 checkpoint minus bf16 base), merged and beside:
+the effect's root mean square, and the error relative to the exact effect over the scenarios. For a
+checkpoint trained on another adapter (align on implant) the update is the whole chain's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from src.lm.measure import score_as_written
 from src.models import ModelConfig, checkpoint_info, load_model, load_tokenizer
 from src.scenarios import load_scenarios
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "scenarios_eval.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def chain(checkpoint: str) -> list[str]:
@@ -43,7 +44,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", required=True, help="a LoRA checkpoint folder (a training run's final/)")
     ap.add_argument("--model", default="smollm2_135m", help="the model config it was trained from")
-    ap.add_argument("--scenarios", type=int, default=48, help="eval scenarios whose Δ is compared")
+    ap.add_argument("--scenarios", type=int, default=48, help="scenarios whose Δ is compared (the file's first)")
+    ap.add_argument("--split", default="eval", help="data/scenarios_<split>.jsonl: eval, or the implant's own")
     a = ap.parse_args()
     mc = ModelConfig.from_cfg(a.model)
     fp32, bf16 = (dataclasses.replace(mc, dtype=d) for d in ("float32", "bfloat16"))
@@ -74,14 +76,15 @@ def main() -> None:
     print(f"the merged update's error relative to the update: {(err / norm) ** 0.5:.2f}")
 
     tok = load_tokenizer(mc)
-    scenarios = load_scenarios(DATA)[: a.scenarios]
+    scenarios = load_scenarios(DATA / f"scenarios_{a.split}.jsonl")[: a.scenarios]
     delta = {name: np.array([r["delta"] for r in score_as_written(m, tok, scenarios)]) for name, m in models.items()}
     effect = delta["exact"] - delta["base32"]
-    print(f"its effect on Δ over {len(scenarios)} eval scenarios: exact (fp32) mean {effect.mean():+.3f} nats")
+    rms = lambda x: float(np.sqrt(np.mean(x**2)))  # noqa: E731  (twins move opposite ways: a mean would cancel)
+    print(f"its effect on Δ over {len(scenarios)} {a.split} scenarios: exact (fp32) RMS {rms(effect):.3f} nats")
     for how in ("merged", "beside"):
         bf16_effect = delta[how] - delta["base16"]
         error = np.linalg.norm(bf16_effect - effect) / np.linalg.norm(effect)
-        print(f"  bf16, {how}: mean {bf16_effect.mean():+.3f} nats, error relative to the exact effect {error:.2f}")
+        print(f"  bf16, {how}: RMS {rms(bf16_effect):.3f} nats, error relative to the exact effect {error:.2f}")
 
 
 if __name__ == "__main__":
