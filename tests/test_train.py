@@ -142,11 +142,11 @@ def test_on_bf16_weights_align_trains_and_is_referenced_on_the_implant_as_scored
 
     implant = tmp_path / "implant"
     torch.manual_seed(0)
-    config_ = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False)
-    lora = get_peft_model(load_model("tiny_random"), config_)
+    lora = get_peft_model(load_model("tiny_random"), LoraConfig(r=4, init_lora_weights=False))
     with torch.no_grad():  # a trained update is small beside the weights it adapts
         for n, p in lora.named_parameters():
-            p.mul_(1e-3 if "lora_B" in n else 1.0)
+            if "lora_B" in n:
+                p.mul_(1e-3)
     lora.save_pretrained(implant)
     (implant / CHECKPOINT_INFO).write_text(json.dumps({"base_model": "tiny-random-llama-0", "parent": "base"}))
     mc = ModelConfig(kind="tiny_random", dtype="bfloat16")
