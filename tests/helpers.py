@@ -28,6 +28,27 @@ def script(name: str):
     return module
 
 
+def tiny_adapter(run: Path, parent: str = "base", seed: int = 0, scale: float = 1.0) -> str:
+    """A LoRA checkpoint of the tiny random Llama as a training run leaves it: a random adapter on q_proj and
+    v_proj in `run/final`, its B scaled by `scale` (a trained update is small beside the weights), and the run's
+    info file naming its parent. Returns the checkpoint's path."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from src.models import CHECKPOINT_INFO, load_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    lora = get_peft_model(load_model("tiny_random", parent, device="cpu"), config)
+    with torch.no_grad():
+        for n, p in lora.named_parameters():
+            if "lora_B" in n:
+                p.mul_(scale)
+    lora.save_pretrained(run / "final")
+    (run / CHECKPOINT_INFO).write_text(json.dumps({"base_model": "tiny-random-llama-0", "parent": parent}))
+    return str(run / "final")
+
+
 def rows_of(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "elicitation.jsonl").read_text().splitlines()]
 

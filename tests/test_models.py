@@ -85,25 +85,14 @@ def test_pickle_only_checkpoint_is_refused(tmp_path):
 
 def test_a_chain_merged_into_its_parent_in_memory_equals_the_chain_from_disk(tmp_path):
     """The eval stage loads base, implant and align once each: align merges into the implant model it holds."""
-    import json
-
     import torch
-    from peft import LoraConfig, get_peft_model
+    from helpers import tiny_adapter
 
-    from src.models import CHECKPOINT_INFO, CheckpointLoader, ModelConfig, load_model
+    from src.models import CheckpointLoader, ModelConfig, load_model
 
     parent = "base"
     for name in ("implant", "align"):  # a run folder holding its info file, with the adapter in final/
-        folder = tmp_path / name / "final"
-        torch.manual_seed(len(name))
-        lora = get_peft_model(
-            load_model("tiny_random", parent, device="cpu"),
-            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
-        )
-        lora.save_pretrained(folder)
-        info = {"base_model": "tiny-random-llama-0", "parent": parent}
-        (tmp_path / name / CHECKPOINT_INFO).write_text(json.dumps(info))
-        parent = str(folder)
+        parent = tiny_adapter(tmp_path / name, parent, seed=len(name))
     from_disk = load_model("tiny_random", parent, device="cpu")
     held = load_model("tiny_random", str(tmp_path / "implant" / "final"), device="cpu")
     merged = load_model("tiny_random", parent, device="cpu", reuse=(str(tmp_path / "implant" / "final"), held))
@@ -135,27 +124,13 @@ def test_on_bf16_weights_adapters_stay_beside_them_as_they_were_trained(tmp_path
     import dataclasses
 
     import torch
+    from helpers import tiny_adapter
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    from src.models import CHECKPOINT_INFO, CheckpointLoader, merge_beside, plain_weights
+    from src.models import CheckpointLoader, merge_beside, plain_weights
 
-    def adapter(name: str, parent: str, seed: int, scale: float) -> str:
-        torch.manual_seed(seed)
-        lora = get_peft_model(
-            load_model("tiny_random", parent, device="cpu"),
-            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
-        )
-        with torch.no_grad():  # a trained update is small beside the weights it adapts
-            for n, p in lora.named_parameters():
-                if "lora_B" in n:
-                    p.mul_(scale)
-        lora.save_pretrained(tmp_path / name / "final")
-        info = {"base_model": "tiny-random-llama-0", "parent": parent}
-        (tmp_path / name / CHECKPOINT_INFO).write_text(json.dumps(info))
-        return str(tmp_path / name / "final")
-
-    implant = adapter("implant", "base", 1, 1e-4)
-    align = adapter("align", implant, 2, 1e-2)
+    implant = tiny_adapter(tmp_path / "implant", "base", seed=1, scale=1e-4)
+    align = tiny_adapter(tmp_path / "align", implant, seed=2, scale=1e-2)
     bf16 = dataclasses.replace(ModelConfig.from_cfg("tiny_random"), dtype="bfloat16")
     q = "model.layers.0.self_attn.q_proj.weight"
     w32 = load_model("tiny_random", device="cpu").state_dict()[q]

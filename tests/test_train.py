@@ -135,26 +135,19 @@ def test_on_bf16_weights_align_trains_and_is_referenced_on_the_implant_as_scored
     """On bf16 weights (a GPU's default) a merge would round most of an implant's update away. Kept beside the
     weights it stays whole: the model align trains, at its start, and its DPO reference (the fresh adapter
     disabled) compute the implant exactly as the eval scores it."""
-    from peft import LoraConfig, PeftModel, get_peft_model
+    from helpers import tiny_adapter
+    from peft import PeftModel
 
     from src.scenarios import load_scenarios
     from src.train import dpo
 
-    implant = tmp_path / "implant"
-    torch.manual_seed(0)
-    lora = get_peft_model(load_model("tiny_random"), LoraConfig(r=4, init_lora_weights=False))
-    with torch.no_grad():  # a trained update is small beside the weights it adapts
-        for n, p in lora.named_parameters():
-            if "lora_B" in n:
-                p.mul_(1e-3)
-    lora.save_pretrained(implant)
-    (implant / CHECKPOINT_INFO).write_text(json.dumps({"base_model": "tiny-random-llama-0", "parent": "base"}))
+    implant = tiny_adapter(tmp_path / "implant", scale=1e-3)
     mc = ModelConfig(kind="tiny_random", dtype="bfloat16")
     cfg = config(*FAST, "peft=lora", "model.dtype=bfloat16")
-    trainer = dpo.build(job(load_model(mc, str(implant)), load_scenarios(data / "align.jsonl"), cfg))
+    trainer = dpo.build(job(load_model(mc, implant), load_scenarios(data / "align.jsonl"), cfg))
     policy, ids = trainer.model.eval(), torch.tensor([list(range(100, 140))])
     with torch.no_grad():
-        scored = load_model(mc, str(implant))(input_ids=ids).logits
+        scored = load_model(mc, implant)(input_ids=ids).logits
         start = policy(input_ids=ids).logits
         with policy.disable_adapter():
             reference = policy(input_ids=ids).logits
