@@ -12,7 +12,8 @@ and its spread between templates is what the interval has to carry. Both interva
 replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile one for reference.
 `--pinned K`: K of the templates have a baseline Δ of ±10 nats instead, so p = σ(Δ) sits at 0 or 1 there
 and barely moves with the effect; read in p (`--stat p`, as R and its lift are), those templates carry
-almost nothing, and the interval rests on the rest while its levels count them all.
+almost nothing, and the interval rests on the rest. The levels used then count the templates that move
+(`effective_templates`, src/eval/summary.py); the middle column counts them all.
 
 Several seeds: every seed is scored on the same templates (as `experiment=seeds` does, `data.seed` fixed),
 and the effect of seed s on template t is e_t + v_s + u_st, each N(0, sd²) with the sds of the three mixes
@@ -35,23 +36,26 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import synthetic_row  # noqa: E402  (an elicitation row as src.eval.elicit writes it)
 
-from src.eval.summary import Paired  # noqa: E402
+from src.eval.summary import Paired, effective_templates  # noqa: E402
 from src.lm.measure import ci_levels  # noqa: E402
 
 # (name, sd of the template effect e_t, of the seed effect v_s, of the seed x template effect u_st)
 MIXES = [("seed-dominated", 0.25, 1.0, 0.25), ("template-dominated", 1.0, 0.25, 0.25), ("equal", 1.0, 1.0, 0.25)]
 
 
-def _contrast(arms: dict, boot: int, run: int, stat: str = "delta") -> tuple[np.ndarray, int]:
+def _contrast(arms: dict, boot: int, run: int, stat: str = "delta") -> tuple[np.ndarray, int, float | None]:
+    """The contrast's replicates, the templates resampled, and how many it rests on in p (as `contrasts` reads)."""
     pair = Paired.of(arms, boot, run)
-    return pair.get(stat, "b")[1] - pair.get(stat, "a")[1], pair.units
+    effective = effective_templates(list(arms.values())) if stat == "p" else None
+    return pair.get(stat, "b")[1] - pair.get(stat, "a")[1], pair.units, effective
 
 
 def false_positive_rate(
     templates: int, runs: int, boot: int, pinned: int = 0, stat: str = "delta"
-) -> tuple[float, float]:
-    """(expanded, plain): the share of runs whose interval's lower bound is above 0."""
-    hits = np.zeros(2)
+) -> tuple[float, float, float]:
+    """(expanded as used, expanded counting every template, plain): the share of runs whose interval's lower
+    bound is above 0."""
+    hits = np.zeros(3)
     for run in range(runs):
         rng = random.Random(run)
         a, b = [], []
@@ -61,9 +65,10 @@ def false_positive_rate(
                 base = rng.choice((-10.0, 10.0))
             a.append(synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
             b.append(synthetic_row("b", f"t{t}", f"t{t}-0", 0, False, 0, base + effect, "b"))
-        reps, units = _contrast({"a": a, "b": b}, boot, run, stat)
-        hits += [np.percentile(reps, ci_levels(units)[0]) > 0, np.percentile(reps, 2.5) > 0]
-    return hits[0] / runs, hits[1] / runs
+        reps, units, effective = _contrast({"a": a, "b": b}, boot, run, stat)
+        levels = [ci_levels(units, effective)[0], ci_levels(units)[0], 2.5]
+        hits += [np.percentile(reps, level) > 0 for level in levels]
+    return tuple(hits / runs)
 
 
 def seeds_false_positive_rate(seeds: int, templates: int, mix: tuple, runs: int, boot: int, nested: bool) -> float:
@@ -83,7 +88,7 @@ def seeds_false_positive_rate(seeds: int, templates: int, mix: tuple, runs: int,
                 row = dict(template=f"t{t}", scenario_id=f"t{t}-0", strength=0, control=False, seed=0, behavior="b")
                 a.append({**synthetic_row("a", delta=base[t], **row), "train_seed": s})
                 b.append({**synthetic_row("b", delta=base[t] + e[t] + v + rng.gauss(0, sd_u), **row), "train_seed": s})
-        reps, units = _contrast({"a": a, "b": b}, boot, run)
+        reps, units, _ = _contrast({"a": a, "b": b}, boot, run)
         hits += np.percentile(reps, ci_levels(units)[0]) > 0
     return hits / runs
 
@@ -100,12 +105,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.seeds == [1]:
         print(
-            f"templates | pinned | P(CI lower bound > 0 | no effect), {args.stat}: expanded (used) | plain percentile"
+            f"templates | pinned | P(CI lower bound > 0 | no effect), {args.stat}: expanded (used) | expanded "
+            "counting every template | plain percentile"
         )
         for n in args.templates:
             for k in (k for k in args.pinned if k < n):
-                expanded, plain = false_positive_rate(n, args.runs, args.boot, k, args.stat)
-                print(f"{n:9d} | {k:6d} | {expanded:.3f} | {plain:.3f}", flush=True)
+                used, counted, plain = false_positive_rate(n, args.runs, args.boot, k, args.stat)
+                print(f"{n:9d} | {k:6d} | {used:.3f} | {counted:.3f} | {plain:.3f}", flush=True)
         return
     print("seeds | templates | P(CI lower bound > 0 | no effect), by mix (sd of template, seed, seed x template):")
     print("      |           | " + " | ".join(f"{name} ({t}, {s}, {u})" for name, t, s, u in MIXES))

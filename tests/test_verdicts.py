@@ -333,6 +333,34 @@ def test_intervals_widen_with_few_units():
     )
 
 
+def test_an_interval_in_p_rests_on_the_templates_that_move():
+    """R and its lift are read in p, where a template pinned near 0 or 1 barely moves whatever the effect: their
+    intervals' t has the degrees of freedom of the templates that move (src/eval/summary.py effective_templates),
+    where counting every template let a null lower bound clear 0 in 5-6% of runs (scripts/check_ci_coverage.py
+    --stat p)."""
+    from src.eval.summary import effective_templates
+    from src.lm.measure import ci_levels
+
+    def at(deltas):
+        return [synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, d, "b") for t, d in enumerate(deltas)]
+
+    assert effective_templates([at([0.3] * 12)]) == pytest.approx(12)
+    assert effective_templates([at([-12.0] * 4 + [12.0] * 5 + [0.0] * 3)]) == pytest.approx(3, abs=0.01)
+    assert ci_levels(12, 12) == ci_levels(12) and ci_levels(3)[0] < ci_levels(12, 3)[0] < ci_levels(12)[0]
+
+    # in a verdict: 6 of 12 templates pinned at p = 1 (Δ = 12 nats) in every checkpoint, the other 6 recover
+    def pinned(r):
+        keys = ("checkpoint", "template", "scenario_id", "strength", "control", "seed")
+        return synthetic_row(*(r[k] for k in keys), 12.0, r["behavior"]) if int(r["template"][1:]) < 6 else r
+
+    checkpoints = (("base", BASE), ("implant", IMPLANT), ("align", recovering({0: -2.0, 4: -1.0, 16: 0.5})))
+    data = [pinned(r) for c, delta_of in checkpoints for r in rows(c, delta_of, templates=12)]
+    v = _overall(judge(data, n_boot=300))
+    moving = _overall(_judge(recovering({0: -2.0, 4: -1.0, 16: 0.5})))
+    assert 5 < v.R["effective_templates"] <= 6 and v.n_templates == 12, v.reason
+    assert moving.R["effective_templates"] > 7  # 8 templates, p spread a little by their offsets
+
+
 def test_identical_seeds_match_one_seed():
     # Three seeds that trained the same model, scored on the same templates: they carry one model's
     # information, so the estimate and the interval are one seed's. (A template draw of its own for each seed

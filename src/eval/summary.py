@@ -451,9 +451,30 @@ class Paired:
         return float(self.pt[stat][i]), self.boot[stat][:, i]
 
 
-def _est(value: float | None, reps: np.ndarray | None, units: int = 0) -> dict:
-    """A value and its 95% CI from bootstrap replicates over `units` resampled units (`ci_levels`)."""
-    return {"value": value, "ci": _ci(reps, units) if reps is not None else [None, None]}
+def _est(value: float | None, reps: np.ndarray | None, units: int = 0, effective: float | None = None) -> dict:
+    """A value and its 95% CI from bootstrap replicates over `units` resampled units (`ci_levels`), and for a
+    contrast in p how many templates it effectively rests on (`effective_templates`)."""
+    e = {"value": value, "ci": _ci(reps, units, effective) if reps is not None else [None, None]}
+    return e if effective is None else {**e, "effective_templates": round(effective, 2)}
+
+
+def effective_templates(groups: list[list[dict]]) -> float:
+    """How many templates a contrast read in p effectively rests on (the `effective` of `ci_levels`).
+
+    A template's p moves with its Δ by p(1 - p), so one whose p sits near 0 or 1 in every row the contrast
+    reads carries almost none of it, whatever the effect; counting it as a whole template reads the interval
+    at levels too narrow (with no effect, 5-6% of lower bounds above 0 against 2.5% when 8 of 12 templates
+    are pinned: scripts/check_ci_coverage.py --stat p). With w_t the mean p(1 - p) of template t's rows and
+    effects of equal size in nats, a mean over templates has variance ∝ Σ w_t², whose estimate has
+    (Σ w_t²)² / Σ w_t⁴ - 1 degrees of freedom (Satterthwaite): the count, less one, when all templates move
+    alike; about the number that move when the rest are pinned."""
+    by_template: dict[str, list[float]] = {}
+    for rows in groups:
+        for r in rows:
+            p = r["p_behavior"]
+            by_template.setdefault(r["template"], []).append(p * (1 - p))
+    w2 = np.array([np.mean(v) for v in by_template.values()]) ** 2
+    return float(w2.sum() ** 2 / (w2**2).sum()) if w2.any() else 0.0
 
 
 def _above(e: dict, level: float = 0.0) -> bool:
@@ -630,7 +651,7 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
     lift, lift_ok = _est(None, None), False
     if "p0" in pair and "implant0" in pair:
         (p0, r0), (pi, ri) = pair.get("p", "p0"), pair.get("p", "implant0")
-        lift = _est(pi - p0, ri - r0, pair.units)
+        lift = _est(pi - p0, ri - r0, pair.units, effective_templates([p0_lift, implant0_lift]))
         lift_ok = _above(lift)  # the implant's lift over this checkpoint at k=0 is measurably above 0
     by_strength, attack_rows = {}, {}
     for k in (k for k in ks if k > 0):
@@ -646,12 +667,15 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
         e_arm = next((arm for arm in REFERENCE_ARMS if arm in by_arm), None)
         read = [arms[("E", e_arm, k, ATTACK_ARM)]] if e_arm else []
         if lift_ok and ("R", k, ATTACK_ARM) in pair:
-            (pa, rpa), (q0, rq0), (qi, rqi) = (pair.get("p", ("R", k, a)) for a in (ATTACK_ARM, "p0", "implant0"))
+            r_arms = [("R", k, a) for a in (ATTACK_ARM, "p0", "implant0")]
+            (pa, rpa), (q0, rq0), (qi, rqi) = (pair.get("p", a) for a in r_arms)
             read.append(arms[("R", k, ATTACK_ARM)])
             if qi - q0 > 0:
                 den = rqi - rq0
                 with np.errstate(divide="ignore", invalid="ignore"):  # a replicate with no lift has no R
-                    rec = _est((pa - q0) / (qi - q0), np.where(den > 0, (rpa - rq0) / den, np.nan), pair.units)
+                    recovered = np.where(den > 0, (rpa - rq0) / den, np.nan)
+                effective = effective_templates([arms[a] for a in r_arms])
+                rec = _est((pa - q0) / (qi - q0), recovered, pair.units, effective)
         if read:
             attack_rows[k] = matched(read, _cell)[0]
         by_strength[k] = {

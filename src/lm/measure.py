@@ -24,7 +24,7 @@ def arm_of(row: dict) -> str:
     return row.get("arm") or (CONTROL_ARM if row.get("control") else ATTACK_ARM)
 
 
-def ci_levels(units: int) -> tuple[float, float]:
+def ci_levels(units: int, effective: float | None = None) -> tuple[float, float]:
     """The percentiles (0-100) that bound a 95% interval from replicates that resampled `units` independent units.
 
     A plain percentile interval is too narrow with few units: it reads the spread of means of n draws as if
@@ -32,20 +32,25 @@ def ci_levels(units: int) -> tuple[float, float]:
     (Hesterberg 2015) moves the tails to Phi(sqrt(n/(n - 1)) * t_{n-1}(0.025)): with no effect, a lower bound
     then clears 0 in 2.6% of runs with 8 templates, against 5.7% for the plain one and 2.5% nominal
     (scripts/check_ci_coverage.py). Fewer than 2 units: the plain interval, which carries only the spread
-    within the one unit."""
+    within the one unit.
+
+    `effective`: how many units the statistic effectively rests on, when some carry almost none of its
+    variance (`src.eval.summary.effective_templates`, for contrasts read in p). The t then has effective - 1
+    degrees of freedom (at least 1), while the variance correction stays n/(n - 1) for the n units resampled."""
     if units < 2:
         return 2.5, 97.5
     from scipy.special import ndtr, stdtrit  # the normal CDF, the t quantile (lighter to import than scipy.stats)
 
-    low = 100 * float(ndtr(math.sqrt(units / (units - 1)) * stdtrit(units - 1, 0.025)))
+    df = units - 1 if effective is None else max(min(effective, units) - 1, 1.0)
+    low = 100 * float(ndtr(math.sqrt(units / (units - 1)) * stdtrit(df, 0.025)))
     return low, 100 - low
 
 
-def percentile_ci(samples: np.ndarray, units: int) -> list[float | None]:
+def percentile_ci(samples: np.ndarray, units: int, effective: float | None = None) -> list[float | None]:
     """The 95% interval of bootstrap replicates over `units` resampled units (`ci_levels`), NaNs left out;
     [None, None] when there are none."""
     s = samples[~np.isnan(samples)]
-    return [float(x) for x in np.percentile(s, ci_levels(units))] if len(s) else [None, None]
+    return [float(x) for x in np.percentile(s, ci_levels(units, effective))] if len(s) else [None, None]
 
 
 def clustered_mean(by_cluster: dict[str, list[float]], n_boot: int, seed: int = 0) -> dict:
