@@ -57,7 +57,10 @@ def by_key(scores):
     return {r.key: s for r, s in scores}
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize(
+    "family",  # persona shares its context across scenarios as many-shot does: make test-full only
+    [pytest.param(f, marks=[pytest.mark.slow] if f == "persona" else []) for f in FAMILIES],
+)
 def test_cached_and_plain_scores_agree(family, tiny, data):
     model, tok = tiny
     ev, shots = data

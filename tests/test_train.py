@@ -74,9 +74,9 @@ def _differs(a, b) -> bool:
 # ---------------------------------------------------------------- every method x peft
 
 
-# Full fine-tuning of sft and ipo runs in make test-full only: sft_dpo-none trains SFT without LoRA as its
-# first phase, and ipo-none differs from dpo-none in the loss type alone.
-_REDUNDANT_IN_FAST = {("sft", "none"), ("ipo", "none")}
+# Run in make test-full only: sft_dpo trains SFT as its first phase, with and without LoRA, and ipo differs
+# from dpo in the loss type alone.
+_REDUNDANT_IN_FAST = {("sft", "lora"), ("sft", "none"), ("ipo", "lora"), ("ipo", "none")}
 
 
 @pytest.mark.parametrize(

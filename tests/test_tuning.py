@@ -152,6 +152,7 @@ def test_sweeps_route_through_the_objective(sweep):
         assert cfg.hydra.mode.name == "MULTIRUN" and sweeper._target_.endswith("BasicSweeper")
 
 
+@pytest.mark.slow  # a real Optuna sweep (10 s); the fast tests check the objective it minimises and its split
 def test_optuna_minimises_the_val_objective(tmp_path):
     """A real Optuna sweep over a finished job folder (every trial resumes it): best_value is the val objective."""
     sweep = tmp_path / "sweep"
