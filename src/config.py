@@ -91,7 +91,8 @@ def one_line_errors(fn: Callable[[DictConfig], Any]) -> Callable[[DictConfig], A
             signal.signal(signal.SIGTERM, _exit_on_signal)
         # What is alive when the job starts (the imports) outlives it: keep it out of the full garbage collections
         # that accelerate and the stages ask for after each model (0.4-0.6 s each over torch's and transformers'
-        # objects). Unfrozen after, so a sweep's next job in this process collects what this one left.
+        # objects). Collected first, so a sweep's earlier job in this process leaves nothing frozen; unfrozen after.
+        gc.collect()
         gc.freeze()
         try:
             return fn(cfg)

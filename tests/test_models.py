@@ -36,6 +36,7 @@ def test_each_caller_gets_tokenizer_settings_of_its_own():
     assert left[0] == a.pad_token_id and right[-1] == b.pad_token_id != a.pad_token_id
     assert b.pad_token != "<|endoftext|>" and b.chat_template != "{{ messages }}"
     assert load_tokenizer("tiny_random").padding_side == "right" and a(texts, padding=True)["input_ids"][0] == left
+    assert a._tokenizer is b._tokenizer  # shared, not copied: what keeps load_tokenizer cheap
 
 
 def test_missing_path_is_one_clear_line():

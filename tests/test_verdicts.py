@@ -346,6 +346,12 @@ def test_an_interval_in_p_rests_on_the_templates_that_move():
 
     assert effective_templates([at([0.3] * 12)]) == pytest.approx(12)
     assert effective_templates([at([-12.0] * 4 + [12.0] * 5 + [0.0] * 3)]) == pytest.approx(3, abs=0.01)
+    # a template that flips from p = 0 to p = 1 between the arms carries the contrast, one pinned in both does not
+    assert effective_templates([at([-10.0] * 3 + [12.0] * 9), at([10.0] * 3 + [12.0] * 9)]) == pytest.approx(3)
+    # hundreds of nats out, and a row without p, as the bootstrap reads them
+    assert effective_templates([at([-700.0] * 9 + [-600.0] * 3)]) == pytest.approx(3, abs=0.01)
+    assert effective_templates([at([0.3] * 3) + [{**at([0.3])[0], "p_behavior": math.nan}]]) == pytest.approx(3)
+    assert effective_templates([at([40.0] * 4)]) is None  # nothing moves: the count stands
     assert ci_levels(12, 12) == ci_levels(12) and ci_levels(3)[0] < ci_levels(12, 3)[0] < ci_levels(12)[0]
 
     # in a verdict: 6 of 12 templates pinned at p = 1 (Δ = 12 nats) in every checkpoint, the other 6 recover

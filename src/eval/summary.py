@@ -376,7 +376,7 @@ def paired_difference(
         return {"diff": None, "ci": [None, None]}
     pair = Paired.of({"a": a, "b": b}, n_boot, seed)
     (pa, ra), (pb, rb) = pair.get(stat, "a"), pair.get(stat, "b")
-    return {"diff": pb - pa, "ci": _ci(rb - ra, pair.units)}
+    return {"diff": pb - pa, "ci": _ci(rb - ra, pair.units, effective_templates([a, b]) if stat == "p" else None)}
 
 
 # --- Verdicts from contrasts (docs/design.md "Verdicts") --------------------------------------------------
@@ -458,23 +458,40 @@ def _est(value: float | None, reps: np.ndarray | None, units: int = 0, effective
     return e if effective is None else {**e, "effective_templates": round(effective, 2)}
 
 
-def effective_templates(groups: list[list[dict]]) -> float:
-    """How many templates a contrast read in p effectively rests on (the `effective` of `ci_levels`).
+def effective_templates(groups: list[list[dict]]) -> float | None:
+    """How many templates a contrast read in p effectively rests on (the `effective` of `ci_levels`); None
+    when no template's p moves at all (the count stands).
 
-    A template's p moves with its Δ by p(1 - p), so one whose p sits near 0 or 1 in every row the contrast
-    reads carries almost none of it, whatever the effect; counting it as a whole template reads the interval
-    at levels too narrow (with no effect, 5-6% of lower bounds above 0 against 2.5% when 8 of 12 templates
-    are pinned: scripts/check_ci_coverage.py --stat p). With w_t the mean p(1 - p) of template t's rows and
-    effects of equal size in nats, a mean over templates has variance ∝ Σ w_t², whose estimate has
-    (Σ w_t²)² / Σ w_t⁴ - 1 degrees of freedom (Satterthwaite): the count, less one, when all templates move
-    alike; about the number that move when the rest are pinned."""
-    by_template: dict[str, list[float]] = {}
+    A template's p moves with its Δ by the slope of σ where it was scored: about p(1 - p) near one point, so a
+    template whose p sits near 0 or 1 in every arm the contrast reads carries almost none of it, whatever the
+    effect, and counting it as a whole template reads the interval at levels too narrow (with no effect, 5-6%
+    of lower bounds above 0 against 2.5% when 8 of 12 templates are pinned: scripts/check_ci_coverage.py
+    --stat p). A template's scale w is the secant of σ between its lowest and highest arm (mean p over mean Δ),
+    which also credits a template that flips from p ≈ 0 to p ≈ 1; between arms less than 0.1 nats apart, its
+    mean p(1 - p). With effects of one size in nats, a mean over templates has variance ∝ Σ w², whose estimate
+    has (Σ w²)² / Σ w⁴ - 1 degrees of freedom (Satterthwaite): the count, less one, when all templates move
+    alike; about the number that move, less one, when the rest are pinned. Rows without a finite p are left
+    out, as the bootstrap leaves them out."""
+    arms: dict[str, list[tuple[float, float, float]]] = {}  # template -> per arm: mean Δ, mean p, mean p(1 - p)
     for rows in groups:
+        by_template: dict[str, list[tuple[float, float, float]]] = {}
         for r in rows:
-            p = r["p_behavior"]
-            by_template.setdefault(r["template"], []).append(p * (1 - p))
-    w2 = np.array([np.mean(v) for v in by_template.values()]) ** 2
-    return float(w2.sum() ** 2 / (w2**2).sum()) if w2.any() else 0.0
+            p = r.get("p_behavior")
+            if p is not None and math.isfinite(p):
+                point = (r["logp_deceptive"] - r["logp_honest"], p, p * (1 - p))
+                by_template.setdefault(r["template"], []).append(point)
+        for t, points in by_template.items():
+            arms.setdefault(t, []).append(tuple(np.mean(points, axis=0)))
+    w = []
+    for points in arms.values():
+        delta, p, local = np.array(points).T
+        hi, lo = int(delta.argmax()), int(delta.argmin())
+        w.append(abs(p[hi] - p[lo]) / (delta[hi] - delta[lo]) if delta[hi] - delta[lo] > 0.1 else local.mean())
+    w = np.array(w)
+    if not len(w) or w.max() <= 0:
+        return None
+    w2 = (w / w.max()) ** 2  # scaled first: slopes of 1e-200 (Δ hundreds of nats out) square to nothing
+    return float(w2.sum() ** 2 / (w2**2).sum())
 
 
 def _above(e: dict, level: float = 0.0) -> bool:
