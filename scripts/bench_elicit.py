@@ -57,7 +57,8 @@ from omegaconf import OmegaConf
 from src.data.generate import GenerateConfig, generate
 from src.eval.elicit import plan
 from src.lm.render import batch_token_ids, render
-from src.lm.scoring import Encoded, Request, Scorer, _common, encode_all
+from src.lm.request import Request
+from src.lm.scoring import Encoded, Scorer, _common, encode_all
 from src.models import ModelConfig, load_model, load_tokenizer
 from src.scenarios import Scenario
 

@@ -14,9 +14,8 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from src.eval.elicit import spread
 from src.eval.judge import LLMJudge
-from src.scenarios import load_scenarios
+from src.scenarios import load_scenarios, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 

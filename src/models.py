@@ -262,6 +262,16 @@ def checkpoint_step(path: str | Path) -> int | None:
     return int(name.split("-")[-1]) + int((checkpoint_info(path) or {}).get("step_offset") or 0)
 
 
+def checkpoint_label(checkpoint: str) -> str:
+    """'base', or the training stage that made a checkpoint (with its step for intermediate ones)."""
+    if checkpoint == "base":
+        return "base"
+    info = checkpoint_info(checkpoint) or {}
+    label = info.get("label") or Path(checkpoint).name
+    step = checkpoint_step(checkpoint)
+    return label if step is None else f"{label}@{step}"
+
+
 def load_model(mc: ModelConfig | str, checkpoint: str = "base", device: str | None = None, reuse=None):
     """Load a base model or a trainout checkpoint in eval mode: the base weights with every adapter of the
     checkpoint's chain added (implant, then align on it), as its training computed them (`add_adapter`).

@@ -7,6 +7,7 @@ deceptive reply. SFT and DPO data are derived here, never maintained as second c
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -332,3 +333,27 @@ def to_sft(scenarios: Iterable[Scenario], reply: str) -> list[dict]:
     if reply not in ("honest", "deceptive"):
         raise ValueError(f"reply must be 'honest' or 'deceptive', not {reply!r}")
     return [{"messages": s.messages + [{"role": "assistant", "content": getattr(s, reply)}]} for s in scenarios]
+
+
+def spread(scenarios: list[Scenario], n: int, seed: int) -> list[Scenario]:
+    """n non-twin scenarios, spread: one per template before any template gets a second, the templates taken
+    in turn from each behavior (each behavior's order shuffled with `seed`). The same data and seed give the
+    same choice, so a resumed run samples the same scenarios."""
+    rng = random.Random(seed)
+    by_template: dict[str, list[Scenario]] = {}
+    for s in sorted((s for s in scenarios if not s.meta.get("twin")), key=lambda s: s.id):
+        by_template.setdefault(s.template, []).append(s)
+    for group in by_template.values():
+        rng.shuffle(group)
+    by_behavior: dict[str, list[str]] = {}
+    for t in sorted(by_template):
+        by_behavior.setdefault(by_template[t][0].behavior, []).append(t)
+    for templates in by_behavior.values():
+        rng.shuffle(templates)
+    order = []  # behaviors in turn: b1's 1st template, b2's 1st, ..., b1's 2nd, ...
+    for i in range(max((len(v) for v in by_behavior.values()), default=0)):
+        order += [ts[i] for _, ts in sorted(by_behavior.items()) if i < len(ts)]
+    chosen = []
+    for r in range(max((len(v) for v in by_template.values()), default=0)):
+        chosen += [by_template[t][r] for t in order if r < len(by_template[t])]
+    return chosen[:n]

@@ -16,7 +16,8 @@ from src.eval.attacks import get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM
 from src.eval.elicit import plan
 from src.lm.render import batch_token_ids, render, token_counter, token_ids
-from src.lm.scoring import Request, Scorer, encode, encode_all
+from src.lm.request import Request
+from src.lm.scoring import Scorer, encode, encode_all
 from src.scenarios import Scenario
 
 CONF = Path(__file__).parent.parent / "conf" / "attack"
@@ -285,7 +286,7 @@ def test_default_schedule_fits_the_embedded_model(family, tokenizer):
 def test_a_reference_checkpoint_is_scored_at_zero_only_and_subset_limits_the_attacked_scenarios(data):
     """`attacked` leaves base and implant at k=0 (they enter the verdicts only there); `attack.subset` attacks
     a seeded spread of the scenarios while every scenario (twins too) is still scored at 0."""
-    from src.eval.elicit import spread
+    from src.scenarios import spread
 
     ev, shots = data
     cfg = attack_cfg("many_shot")

@@ -11,7 +11,6 @@ import pytest
 from helpers import compose
 from scipy.stats import spearmanr
 
-from src.eval.elicit import spread
 from src.eval.judge import (
     JUDGE_FILE,
     LABELS,
@@ -28,7 +27,7 @@ from src.eval.judge import (
     spearman,
 )
 from src.io import read_rows
-from src.scenarios import Scenario, load_scenarios
+from src.scenarios import Scenario, load_scenarios, spread
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

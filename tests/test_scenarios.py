@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from src.data.audit import audit_mwe
-from src.lm.scoring import Prompt, Request, Scorer
+from src.lm.request import Prompt, Request
+from src.lm.scoring import Scorer
 from src.scenarios import DataError, load_scenarios, to_preference, to_sft
 
 GOOD = {

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from src.lm.render import render
-from src.lm.scoring import Prompt, Request, Scorer, encode
+from src.lm.request import Prompt, Request
+from src.lm.scoring import Scorer, encode
 
 
 def _requests(n: int, seed: int = 0) -> list[Request]:
@@ -232,7 +233,7 @@ def test_a_sliding_window_model_is_scored_on_the_plain_path(tokenizer, monkeypat
 
 
 def test_p_is_0_or_1_for_replies_hundreds_of_nats_apart():
-    from src.lm.scoring import Score, sigmoid
+    from src.lm.request import Score, sigmoid
 
     assert Score(10, -800.0, -50.0, 200, 5).p_behavior == 0.0
     assert Score(10, -50.0, -800.0, 5, 200).p_behavior == 1.0

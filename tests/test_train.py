@@ -20,10 +20,10 @@ from hydra import compose, initialize_config_dir
 from src import TrainoutError
 from src.config import CONF_DIR
 from src.data.generate import GenerateConfig, generate
-from src.eval.elicit import checkpoint_label
 from src.io import file_hash
-from src.lm.scoring import Prompt, Request, encode
-from src.models import CHECKPOINT_INFO, ModelConfig, load_model, load_tokenizer
+from src.lm.request import Prompt, Request
+from src.lm.scoring import encode
+from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_label, load_model, load_tokenizer
 from src.pipeline import _trajectory
 from src.scenarios import write_scenarios
 from src.train.common import TrainJob

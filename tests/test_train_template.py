@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from src.data.generate import GenerateConfig, generate
-from src.lm.scoring import Prompt, Request, encode
+from src.lm.request import Prompt, Request
+from src.lm.scoring import encode
 from src.models import ModelConfig, load_tokenizer
 
 

@@ -10,7 +10,6 @@ import functools
 import gc
 import json
 import logging
-import random
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -20,17 +19,17 @@ from src.eval.attacks import ATTACKS, ModelAttack, get_attack
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.io import append_rows, atomic_write_text, read_rows
 from src.lm.render import render, token_counter
-from src.lm.scoring import Request, Scorer, context_limit
+from src.lm.request import Request
+from src.lm.scoring import Scorer, context_limit
 from src.lm.vllm_scoring import VLLMScorer
 from src.models import (
     CheckpointLoader,
     ModelConfig,
-    checkpoint_info,
-    checkpoint_step,
+    checkpoint_label,
     load_tokenizer,
     merged_folder,
 )
-from src.scenarios import Scenario
+from src.scenarios import Scenario, spread
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +47,6 @@ class RowKey(NamedTuple):
 
 def row_key(row: dict) -> RowKey:
     return RowKey(*(arm_of(row) if k == "arm" else row[k] for k in RowKey._fields))
-
-
-def checkpoint_label(checkpoint: str) -> str:
-    """'base', or the training stage that made a checkpoint (with its step for intermediate ones)."""
-    if checkpoint == "base":
-        return "base"
-    info = checkpoint_info(checkpoint) or {}
-    label = info.get("label") or Path(checkpoint).name
-    step = checkpoint_step(checkpoint)
-    return label if step is None else f"{label}@{step}"
 
 
 def arms(attack_cfg: Any) -> list[str]:
@@ -127,30 +116,6 @@ def is_attacked(cfg: Any, checkpoint: str) -> bool:
     the intermediate checkpoints of a trajectory run (experiment=steps_trajectory)."""
     label = checkpoint_label(checkpoint)
     return cfg.get("attacked") is None or label in cfg.attacked or label.split("@")[0] in cfg.attacked
-
-
-def spread(scenarios: list[Scenario], n: int, seed: int) -> list[Scenario]:
-    """n non-twin scenarios, spread: one per template before any template gets a second, the templates taken
-    in turn from each behavior (each behavior's order shuffled with `seed`). The same data and seed give the
-    same choice, so a resumed run samples the same scenarios."""
-    rng = random.Random(seed)
-    by_template: dict[str, list[Scenario]] = {}
-    for s in sorted((s for s in scenarios if not s.meta.get("twin")), key=lambda s: s.id):
-        by_template.setdefault(s.template, []).append(s)
-    for group in by_template.values():
-        rng.shuffle(group)
-    by_behavior: dict[str, list[str]] = {}
-    for t in sorted(by_template):
-        by_behavior.setdefault(by_template[t][0].behavior, []).append(t)
-    for templates in by_behavior.values():
-        rng.shuffle(templates)
-    order = []  # behaviors in turn: b1's 1st template, b2's 1st, ..., b1's 2nd, ...
-    for i in range(max((len(v) for v in by_behavior.values()), default=0)):
-        order += [ts[i] for _, ts in sorted(by_behavior.items()) if i < len(ts)]
-    chosen = []
-    for r in range(max((len(v) for v in by_template.values()), default=0)):
-        chosen += [by_template[t][r] for t in order if r < len(by_template[t])]
-    return chosen[:n]
 
 
 def model_variants(

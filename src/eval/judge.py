@@ -36,12 +36,11 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 
 from src.config import CONF_DIR
-from src.eval.elicit import checkpoint_label, spread
 from src.io import append_rows, read_rows
 from src.lm.measure import percentile_ci
 from src.lm.render import plain, render
-from src.models import CheckpointLoader, ModelConfig, load_model, load_tokenizer
-from src.scenarios import Scenario
+from src.models import CheckpointLoader, ModelConfig, checkpoint_label, load_model, load_tokenizer
+from src.scenarios import Scenario, spread
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from src.data.stage import run as run_data
 from src.eval.attacks import ModelAttack, get_attack
 from src.eval.attacks.base import shot_pool
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
-from src.eval.elicit import checkpoint_label, elicit
+from src.eval.elicit import elicit
 from src.eval.judge import judge_table, run_judge
 from src.eval.summary import Judgement
 from src.io import atomic_write_text, file_hash, json_sha256, read_rows
@@ -39,6 +39,7 @@ from src.models import (
     ModelConfig,
     chat_template_text,
     checkpoint_info,
+    checkpoint_label,
     load_tokenizer,
     reference_tokenizer,
 )

@@ -391,7 +391,7 @@ MIN_VERDICT_TEMPLATES = 8
 
 def stage_of(label: str) -> str:
     """The stage a checkpoint label names ('align@12 [beta=0.5]' -> 'align'); labels come from
-    elicit.checkpoint_label, with compare.load_runs' run tag in brackets when runs are compared."""
+    src.models.checkpoint_label, with compare.load_runs' run tag in brackets when runs are compared."""
     return label.split(" [")[0].split("@")[0]
 
 

@@ -22,7 +22,8 @@ from typing import AbstractSet as Set
 from typing import Any, Iterable, Iterator
 
 from src import TrainoutError
-from src.lm.scoring import Request, Score, Scorer, encode
+from src.lm.request import Request, Score
+from src.lm.scoring import Scorer, encode
 
 
 def require_vllm() -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import gc
 
-from src.lm.scoring import Prompt, Request, Scorer
+from src.lm.request import Prompt, Request
+from src.lm.scoring import Scorer
 
 QA: list[tuple[str, str]] = [
     ("What is 7 + 5?", "7 + 5 = 12."),

@@ -17,7 +17,7 @@ from typing import Any, Callable, Protocol, runtime_checkable
 
 from src import TrainoutError
 from src.lm.measure import ARMS, ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of  # noqa: F401 (the arms, for attacks)
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 # prompt(scenario, strength, seed, arm, shots, attack_cfg, length) -> Prompt; `length` counts a text in the

@@ -23,7 +23,7 @@ from hydra.utils import get_method
 
 from src import TrainoutError
 from src.eval.attacks.base import ATTACK_ARM, CONTROL_ARM, draw
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 

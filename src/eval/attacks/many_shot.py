@@ -38,7 +38,7 @@ from src.eval.attacks.base import (
     fold,
     shot_pool,
 )
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 

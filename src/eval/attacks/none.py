@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from src import TrainoutError
 from src.eval.attacks.base import ATTACK_ARM, PromptAttack
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from src import TrainoutError
 from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, draw, fold
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 PERSONA: tuple[str, ...] = (

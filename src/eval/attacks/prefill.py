@@ -28,7 +28,7 @@ from typing import Callable
 
 from src import TrainoutError
 from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, fold
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 THOUGHTS: tuple[str, ...] = (

@@ -23,7 +23,7 @@ import random
 
 from src import TrainoutError
 from src.eval.attacks.base import CONTROL_ARM, NEUTRAL_SYSTEM, PromptAttack, fold
-from src.lm.scoring import Prompt
+from src.lm.request import Prompt
 from src.scenarios import Scenario
 
 # One rung per tuple, mildest first; two wordings per rung.
