@@ -304,8 +304,8 @@ def test_surface_features(text, context, feature, expected):
 class _WordTokenizer:
     """One token per whitespace-separated word, enough for count_tokens."""
 
-    def __call__(self, text, add_special_tokens=False):
-        return {"input_ids": text.split()}
+    def __call__(self, texts, add_special_tokens=False):
+        return {"input_ids": [t.split() for t in texts]}
 
 
 def test_length_match_requires_equal_token_counts_for_generated_scenarios():

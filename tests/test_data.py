@@ -109,7 +109,8 @@ def test_replies_differ_only_in_the_decision_span_with_equal_tokens(splits, toke
         (h0, h1), (d0, d1) = s.meta["span"]["honest"], s.meta["span"]["deceptive"]
         assert s.honest[h1:] == s.deceptive[d1:] and s.honest[:h0] == s.deceptive[:d0]  # shared frame and facts
         assert s.honest[h0:h1] != s.deceptive[d0:d1] and not s.honest.startswith(("Yes", "No"))
-        assert count_tokens(tokenizer, s.honest) == count_tokens(tokenizer, s.deceptive), s.id
+        honest, deceptive = count_tokens(tokenizer, [s.honest, s.deceptive])
+        assert honest == deceptive, s.id
 
 
 def test_generation_is_deterministic():

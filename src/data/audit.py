@@ -56,9 +56,10 @@ def raise_on_hard(results: Iterable[AuditResult]) -> None:
 # ---------------------------------------------------------------- token lengths
 
 
-def count_tokens(tokenizer, text: str) -> int:
-    """Tokens of a reply on its own (no special tokens), the unit of the length-match audit."""
-    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+def count_tokens(tokenizer, texts: list[str]) -> list[int]:
+    """Tokens of each reply on its own (no special tokens), the unit of the length-match audit. One batched
+    call: a tokenizer call costs far more than the few tokens of a reply."""
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]] if texts else []
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:
@@ -77,11 +78,9 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 def _length_rows(scenarios: list[Scenario], tokenizer) -> list[tuple[str, float, int, int]]:
     """(id, deceptive/honest token ratio, honest tokens, deceptive tokens) per scenario."""
-    rows = []
-    for s in scenarios:
-        h, d = count_tokens(tokenizer, s.honest), count_tokens(tokenizer, s.deceptive)
-        rows.append((s.id, d / max(h, 1), h, d))
-    return rows
+    honest = count_tokens(tokenizer, [s.honest for s in scenarios])
+    deceptive = count_tokens(tokenizer, [s.deceptive for s in scenarios])
+    return [(s.id, d / max(h, 1), h, d) for s, h, d in zip(scenarios, honest, deceptive)]
 
 
 def length_match(scenarios: list[Scenario], tokenizer, tolerance: float = LENGTH_TOLERANCE) -> dict:
@@ -239,7 +238,7 @@ def audit_reply_range(
     generated = [s for s in scenarios if "situation" in s.meta]
     if not generated or tokenizer is None:
         return AuditResult("reply_length", True, False, "no generated scenarios or no tokenizer; not applicable", {})
-    lengths = [count_tokens(tokenizer, r) for s in generated for r in (s.honest, s.deceptive)]
+    lengths = count_tokens(tokenizer, [r for s in generated for r in (s.honest, s.deceptive)])
     inside = sum(lo <= x <= hi for x in lengths) / len(lengths)
     return AuditResult(
         "reply_length",

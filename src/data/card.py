@@ -155,10 +155,14 @@ def dataset_card(
             if not ss:
                 continue
             p = [rendered_tokens(tokenizer, s.messages) for s in ss]
-            h = [count_tokens(tokenizer, s.honest) for s in ss]
-            d = [count_tokens(tokenizer, s.deceptive) for s in ss]
+            h = count_tokens(tokenizer, [s.honest for s in ss])
+            d = count_tokens(tokenizer, [s.deceptive for s in ss])
             lines.append(f"| {n} | {len(ss)} | {_stats(p)} | {_stats(h)} | {_stats(d)} |")
-        equal = sum(count_tokens(tokenizer, s.honest) == count_tokens(tokenizer, s.deceptive) for s in everything)
+        pairs = zip(
+            count_tokens(tokenizer, [s.honest for s in everything]),
+            count_tokens(tokenizer, [s.deceptive for s in everything]),
+        )
+        equal = sum(h == d for h, d in pairs)
         lines += ["", f"Replies with equal token counts: {equal} of {len(everything)} pairs."]
 
     lines += ["", "## Audits", "", "| audit | result | hard | detail |", "| --- | --- | --- | --- |"]
