@@ -56,20 +56,30 @@ def percentile_ci(samples: np.ndarray, units: int, effective: float | None = Non
 def clustered_mean(by_cluster: dict[str, list[float]], n_boot: int, seed: int = 0) -> dict:
     """Mean over clusters of each cluster's mean, with a 95% CI that resamples clusters, then values within
     each drawn cluster (values of one cluster are not independent draws)."""
-    names = sorted(by_cluster)
+    names = sorted(t for t in by_cluster if len(by_cluster[t]))
     if not names:
         return {"mean": None, "ci": [None, None], "n_clusters": 0, "n": 0}
     groups = [np.asarray(by_cluster[t], dtype=float) for t in names]
+    sizes = np.array([len(g) for g in groups])
+    width = int(sizes.max())
+    padded = np.zeros((len(groups), width))  # cluster i's values, then zeros
+    for i, g in enumerate(groups):
+        padded[i, : len(g)] = g
     rng = np.random.default_rng(seed)
     reps = np.empty(n_boot)
-    for b in range(n_boot):
-        picks = rng.integers(0, len(groups), len(groups))
-        reps[b] = np.mean([groups[i][rng.integers(0, len(groups[i]), len(groups[i]))].mean() for i in picks])
+    chunk = max(1, 2_000_000 // (len(groups) * width))  # replicates drawn at once, a few MB of indices
+    for start in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - start)
+        picks = rng.integers(0, len(groups), (b, len(groups)))  # the clusters each replicate draws
+        n = sizes[picks]
+        draws = rng.integers(0, n[..., None], (b, len(groups), width))  # within each; those past n unused
+        values = np.where(np.arange(width) < n[..., None], padded[picks[..., None], draws], 0.0)
+        reps[start : start + b] = (values.sum(-1) / n).mean(-1)
     return {
         "mean": float(np.mean([g.mean() for g in groups])),
         "ci": percentile_ci(reps, len(groups)),
         "n_clusters": len(names),
-        "n": int(sum(len(g) for g in groups)),
+        "n": int(sizes.sum()),
     }
 
 
