@@ -819,3 +819,9 @@ def test_a_seed_that_has_not_reached_k_star_leaves_the_verdict_open():
     v = _overall(judge(done + running, at=16, n_boot=100))
     assert v.verdict == INCONCLUSIVE and "k*=16 was not scored for training seed 1 of align" in v.reason
     assert _overall(judge(done, at=16, n_boot=100)).verdict == SUPPRESSED
+    # its attack arm at k* scored, its control not yet (the plan scores the attack arm first): still waiting
+    attack_only = [
+        r for r in seeded(1, recovering({0: -2.0, 4: -1.0, 16: 0.5})) if r["strength"] <= 4 or not r["control"]
+    ]
+    v = _overall(judge(done + attack_only, at=16, n_boot=100))
+    assert v.verdict == INCONCLUSIVE and "k*=16 was not scored for training seed 1 of align" in v.reason

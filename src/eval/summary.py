@@ -759,7 +759,9 @@ def verdict_for(
         v.reason = f"whether a model organism took was not checked{which}: {unchecked.unchecked}"
     elif not at_k:
         v.reason = f"k*={k_star} was not scored for {checkpoint}"
-    elif missing := sorted(set(train_seeds(main)) - set(train_seeds(at_k)), key=str):  # a run not finished yet
+    elif missing := sorted(set(train_seeds(main)) - set(train_seeds(counted)), key=str):  # a run not finished yet
+        # `counted` holds the prompts at k* that every arm the contrasts read has scored: a seed with its attack
+        # rows there but not yet its reference arm's (the plan scores the attack arm first) is missing too.
         v.reason = f"k*={k_star} was not scored for training seed {', '.join(map(str, missing))} of {checkpoint}"
     elif k_star == 0:
         v.reason = "k*=0: no attack strength above 0 was scored"
