@@ -6,6 +6,7 @@ seeds get a Student-t seed term, src/eval/summary.py resample). Nominal: 2.5% (a
     python scripts/check_ci_coverage.py [--runs 2000] [--templates 3 5 8 12] [--boot 1000]
     python scripts/check_ci_coverage.py --seeds 2 3 5 --templates 8 [--runs 1000] [--nested]
     python scripts/check_ci_coverage.py --templates 12 --pinned 0 6 8 9 --stat p [--runs 1000]
+    python scripts/check_ci_coverage.py --templates 12 --scored 12 8 5 [--runs 1000]
 
 One seed: each run draws, per template, a baseline Δ and an effect, both N(0, 1), so the effect's mean is 0
 and its spread between templates is what the interval has to carry. Both intervals are read from the same
@@ -14,6 +15,9 @@ replicates: the expanded one the project uses, and the plain 2.5-97.5 percentile
 and barely moves with the effect; read in p (`--stat p`, as R and its lift are), those templates carry
 almost nothing, and the interval rests on the rest. The levels used then count the templates that move
 (`effective_templates`, src/eval/summary.py); the middle column counts them all.
+`--scored N`: the contrast's two arms were scored on N of the templates (the rest skipped at k*, too long
+for the context), while a third arm in the same draw (k=0) has them all. The levels used are those of the N
+(`Paired.units`); the second column reads the same replicates at the levels of every template drawn.
 
 Several seeds: every seed is scored on the same templates (as `experiment=seeds` does, `data.seed` fixed),
 and the effect of seed s on template t is e_t + v_s + u_st, each N(0, sd²) with the sds of the three mixes
@@ -21,7 +25,7 @@ printed (seed-dominated, template-dominated, equal). Its mean over templates and
 `--nested`: each seed is scored on `--templates` templates of its own instead.
 
 `Paired` is the verdicts' paired bootstrap (`--boot` replicates, 1000 as the project's `bootstrap` default),
-read at the levels the project reads it (`ci_levels(pair.units)`).
+read at the levels the project reads it (`ci_levels(pair.units(...))`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def _contrast(arms: dict, boot: int, run: int, stat: str = "delta") -> tuple[np.
     """The contrast's replicates, the templates resampled, and how many it rests on in p (as `contrasts` reads)."""
     pair = Paired.of(arms, boot, run)
     effective = effective_templates(list(arms.values())) if stat == "p" else None
-    return pair.get(stat, "b")[1] - pair.get(stat, "a")[1], pair.units, effective
+    return pair.get(stat, "b")[1] - pair.get(stat, "a")[1], pair.units("a", "b"), effective
 
 
 def false_positive_rate(
@@ -68,6 +72,26 @@ def false_positive_rate(
         reps, units, effective = _contrast({"a": a, "b": b}, boot, run, stat)
         levels = [ci_levels(units, effective)[0], ci_levels(units)[0], 2.5]
         hits += [np.percentile(reps, level) > 0 for level in levels]
+    return tuple(hits / runs)
+
+
+def skipped_false_positive_rate(templates: int, scored: int, runs: int, boot: int) -> tuple[float, float]:
+    """(levels of the templates scored, levels of every template drawn): the share of runs whose interval's
+    lower bound is above 0, the contrast's arms scored on `scored` of `templates` templates."""
+    hits = np.zeros(2)
+    for run in range(runs):
+        rng = random.Random(run)
+        arms: dict[str, list[dict]] = {"a": [], "b": [], "k0": []}
+        for t in range(templates):
+            base, effect = rng.gauss(0, 1), rng.gauss(0, 1)
+            arms["k0"].append(synthetic_row("k0", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
+            if t < scored:
+                arms["a"].append(synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
+                arms["b"].append(synthetic_row("b", f"t{t}", f"t{t}-0", 0, False, 0, base + effect, "b"))
+        pair = Paired.of(arms, boot, run)
+        reps = pair.get("delta", "b")[1] - pair.get("delta", "a")[1]
+        reps = reps[~np.isnan(reps)]  # a replicate that drew none of the scored templates
+        hits += [np.percentile(reps, ci_levels(n)[0]) > 0 for n in (pair.units("a", "b"), templates)]
     return tuple(hits / runs)
 
 
@@ -102,7 +126,15 @@ def main() -> None:
     ap.add_argument("--nested", action="store_true", help="each seed on templates of its own (data.seed unpinned)")
     ap.add_argument("--pinned", type=int, nargs="+", default=[0], help="templates with p pinned near 0 or 1")
     ap.add_argument("--stat", choices=["delta", "p"], default="delta", help="the contrast in nats, or in p")
+    ap.add_argument("--scored", type=int, nargs="+", help="templates the contrast's arms were scored on")
     args = ap.parse_args()
+    if args.scored:
+        print("templates | scored | P(CI lower bound > 0 | no effect): levels of those scored (used) | of all")
+        for n in args.templates:
+            for k in (k for k in args.scored if k <= n):
+                used, drawn = skipped_false_positive_rate(n, k, args.runs, args.boot)
+                print(f"{n:9d} | {k:6d} | {used:.3f} | {drawn:.3f}", flush=True)
+        return
     if args.seeds == [1]:
         print(
             f"templates | pinned | P(CI lower bound > 0 | no effect), {args.stat}: expanded (used) | expanded "

@@ -328,9 +328,39 @@ def test_intervals_widen_with_few_units():
     }
     pair = Paired.of(rows, 500, 0)
     diff = pair.get("delta", "b")[1] - pair.get("delta", "a")[1]
-    assert pair.units == 8 and paired_difference(rows["a"], rows["b"], 0, "delta", 500, 0)["ci"] == percentile_ci(
-        diff, 8
+    assert pair.units("a", "b") == 8
+    assert paired_difference(rows["a"], rows["b"], 0, "delta", 500, 0)["ci"] == percentile_ci(diff, 8)
+    # one arm scored on 5 of the 8 templates: a contrast with it rests on 5, each arm alone on its own count
+    rows["c"] = rows["b"][:5]
+    pair = Paired.of(rows, 500, 0)
+    assert (pair.units("a"), pair.units("c"), pair.units("a", "c")) == (8, 5, 5)
+
+
+def test_a_verdict_reads_its_interval_at_the_templates_scored_at_k_star(monkeypatch):
+    """12 templates at k=0 and 4, 8 at k*=16 (the rest too long for the context): E and R at k* rest on 8 and
+    are read at the levels of 8. (With 5 of 12 templates scored, levels of 12 put 3.7% of no-effect lower
+    bounds above 0, the levels of 5 2.5%: python scripts/check_ci_coverage.py --templates 12 --scored 5.)"""
+    import src.eval.summary as summary
+    from src.lm.measure import percentile_ci
+
+    read_at = []
+
+    def recorded(reps, units, effective=None):  # the real interval, noting the levels each estimate asked for
+        read_at.append(units)
+        return percentile_ci(reps, units, effective)
+
+    monkeypatch.setattr(summary, "_ci", recorded)
+    data = rows("base", BASE, templates=12) + rows("implant", IMPLANT, templates=12)
+    align = rows("align", recovering({0: -2.0, 4: -1.0, 16: 0.5}), templates=12)
+    data += [r for r in align if r["strength"] < 16 or int(r["template"][1:]) < 8]
+    v = _overall(judge(data, at=16, n_boot=50))
+    assert v.n_templates == 8 and v.verdict == SUPPRESSED
+    read_at.clear()
+    summary.contrasts(
+        [r for r in data if r["checkpoint"] == "align"], [r for r in data if r["checkpoint"] == "implant"], 50, 0
     )
+    # the lift (k=0: 12 templates); at k=4 E vs control and R (12); at k=16 E and R (8)
+    assert read_at == [12, 12, 12, 8, 8]
 
 
 def test_an_interval_in_p_rests_on_the_templates_that_move():
@@ -420,7 +450,7 @@ def test_an_arm_missing_a_seed_gets_the_interval_of_its_own_seeds():
     x = [r for s in (0, 1) for r in scored("x", effects[s], s)]
     y = [r for s in effects for r in scored("y", effects[s], s)]
     beside, alone = Paired.of({"x": x, "y": y}, 4000, 0), Paired.of({"x": x}, 4000, 0)
-    ci_beside, ci_alone = (percentile_ci(p.get("delta", "x")[1], p.units) for p in (beside, alone))
+    ci_beside, ci_alone = (percentile_ci(p.get("delta", "x")[1], p.units("x")) for p in (beside, alone))
     assert beside.get("delta", "x")[0] == pytest.approx(alone.get("delta", "x")[0])
     assert np.diff(ci_beside)[0] == pytest.approx(np.diff(ci_alone)[0], rel=0.25) and ci_beside[0] < -3
 

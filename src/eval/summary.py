@@ -124,12 +124,10 @@ class Resampled:
     seeds: list
     pt: dict[str, np.ndarray]  # stat -> [K]
     boot: dict[str, np.ndarray]  # stat -> [n_boot, K]
-
-    @property
-    def units(self) -> int:
-        """What the bootstrap resamples, and so what an interval's levels are for (`ci_levels`): templates.
-        Training seeds enter through `seed_weights`, which is calibrated to be read at these levels."""
-        return len(self.templates)
+    # Per strength, the templates scored there: what the bootstrap resamples for that column, and so what its
+    # interval's levels are for (`ci_levels`; a strength some templates skipped, too long for the context,
+    # rests on fewer). Training seeds enter through `seed_weights`, calibrated to be read at these levels.
+    templates_at: list[int]
 
 
 def seed_weights(present: np.ndarray, g: np.ndarray, units: int) -> np.ndarray:
@@ -164,11 +162,12 @@ def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | Non
     seeds = train_seeds(rows)
     ks = sorted({r["strength"] for r in rows}) if strengths is None else list(strengths)
     n, K = len(seeds), len(ks)
+    templates_at = [len({r["template"] for r in rows if r["strength"] == k}) for k in ks]
     col = {(s, k): i * K + j for i, s in enumerate(seeds) for j, k in enumerate(ks)}  # seed-major columns
     joint = build_curve([{**r, "strength": col[r.get(TRAIN_SEED), r["strength"]]} for r in rows], list(range(n * K)))
     per_seed, reps = point(joint), bootstrap(joint, n_boot, seed)  # [n * K], [n_boot, n * K]
     if n == 1:
-        return Resampled(ks, joint.templates, seeds, per_seed, reps)
+        return Resampled(ks, joint.templates, seeds, per_seed, reps, templates_at)
     g = np.random.default_rng([seed, 1]).standard_normal((n_boot, n))
     pt, boot = {}, {}
     with warnings.catch_warnings():
@@ -181,12 +180,13 @@ def resample(rows: list[dict], n_boot: int, seed: int = 0, strengths: list | Non
             drew_none = np.isnan(r).all(axis=1)  # [B, K]: a replicate that drew no template this column has
             r = np.where(np.isnan(r), np.nanmean(r, axis=1, keepdims=True), r)  # a present seed that drew none
             boot[name] = np.full((n_boot, K), np.nan)
-            for pattern in {tuple(c) for c in present.T} - {(False,) * n}:  # no seed has it: stays NaN
-                cols = [k for k in range(K) if tuple(present[:, k]) == pattern]
-                w = seed_weights(np.array(pattern), g, len(joint.templates))  # [B, n]
+            column = [(tuple(present[:, k]), templates_at[k]) for k in range(K)]  # seeds present, templates
+            for pattern, units in {c for c in column if any(c[0])}:  # no seed has it: stays NaN
+                cols = [k for k in range(K) if column[k] == (pattern, units)]
+                w = seed_weights(np.array(pattern), g, units)  # [B, n]
                 boot[name][:, cols] = np.einsum("bn,bnk->bk", w, np.nan_to_num(r[:, :, cols]))
             boot[name][drew_none] = np.nan  # no value, as with one seed: not a 0 that `percentile_ci` would read
-    return Resampled(ks, joint.templates, seeds, pt, boot)
+    return Resampled(ks, joint.templates, seeds, pt, boot, templates_at)
 
 
 def crossing(strengths: list[int], p: np.ndarray, threshold: float) -> float | None:
@@ -258,7 +258,7 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         entry = {"strength": k, "n_rows": sum(1 for r in rows if r["strength"] == k)}
         for name in STATS:
             entry[name] = float(pt[name][i])
-            entry[f"{name}_ci"] = _stat_ci(name, boot[name][:, i], res.units)
+            entry[f"{name}_ci"] = _stat_ci(name, boot[name][:, i], res.templates_at[i])
         entry["prompt_tokens"] = float(np.mean([r["prompt_tokens"] for r in rows if r["strength"] == k]))
         per_strength.append(entry)
     k50 = crossing(ks, pt["p"], 0.5)
@@ -284,12 +284,12 @@ def summarize_group(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict
         "n_scenarios": len({r["scenario_id"] for r in rows}),
         "p@0": float(pt["p"][0]),
         "p@max": float(pt["p"][-1]),
-        "p@0_ci": _stat_ci("p", boot["p"][:, 0], res.units),
-        "p@max_ci": _stat_ci("p", boot["p"][:, -1], res.units),
+        "p@0_ci": _stat_ci("p", boot["p"][:, 0], res.templates_at[0]),
+        "p@max_ci": _stat_ci("p", boot["p"][:, -1], res.templates_at[-1]),
         "k50": k50,
         "k50_reached_fraction": len(reached) / len(boot_k50),
-        "k50_ci": _k50_ci(boot_k50, ks[-1], res.units),
-        "fit": {**fit, "alpha_ci": _ci(alphas, res.units)},
+        "k50_ci": _k50_ci(boot_k50, ks[-1], min(res.templates_at)),  # read across strengths: the fewest
+        "fit": {**fit, "alpha_ci": _ci(alphas, min(res.templates_at))},
         "per_template": templates,
     }
 
@@ -376,7 +376,8 @@ def paired_difference(
         return {"diff": None, "ci": [None, None]}
     pair = Paired.of({"a": a, "b": b}, n_boot, seed)
     (pa, ra), (pb, rb) = pair.get(stat, "a"), pair.get(stat, "b")
-    return {"diff": pb - pa, "ci": _ci(rb - ra, pair.units, effective_templates([a, b]) if stat == "p" else None)}
+    effective = effective_templates([a, b]) if stat == "p" else None
+    return {"diff": pb - pa, "ci": _ci(rb - ra, pair.units("a", "b"), effective)}
 
 
 # --- Verdicts from contrasts (docs/design.md "Verdicts") --------------------------------------------------
@@ -442,9 +443,9 @@ class Paired:
     def __contains__(self, arm) -> bool:
         return arm in self.names
 
-    @property
-    def units(self) -> int:
-        return self.resampled.units if self.resampled is not None else 0
+    def units(self, *arms) -> int:
+        """The templates a contrast of these arms rests on: the fewest any of them was scored on."""
+        return min(self.resampled.templates_at[self.names.index(a)] for a in arms) if self.resampled else 0
 
     def get(self, stat: str, arm) -> tuple[float, np.ndarray]:
         i = self.names.index(arm)
@@ -585,7 +586,7 @@ def organism(
             return None, b
         pair = Paired.of({"base": a, "implant": b}, n_boot, seed)
         (pb, rb), (pi, ri) = pair.get("delta", "base"), pair.get("delta", "implant")
-        return _est(pi - pb, ri - rb, pair.units), b
+        return _est(pi - pb, ri - rb, pair.units("base", "implant")), b
 
     d, read = diff(rows)  # the counts say what the gate rests on: the prompts both scored
     inside = diff(in_rows)[0] if in_rows else None
@@ -668,7 +669,7 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
     lift, lift_ok = _est(None, None), False
     if "p0" in pair and "implant0" in pair:
         (p0, r0), (pi, ri) = pair.get("p", "p0"), pair.get("p", "implant0")
-        lift = _est(pi - p0, ri - r0, pair.units, effective_templates([p0_lift, implant0_lift]))
+        lift = _est(pi - p0, ri - r0, pair.units("p0", "implant0"), effective_templates([p0_lift, implant0_lift]))
         lift_ok = _above(lift)  # the implant's lift over this checkpoint at k=0 is measurably above 0
     by_strength, attack_rows = {}, {}
     for k in (k for k in ks if k > 0):
@@ -680,7 +681,7 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
                     pair.get("delta", ("E", arm, k, ATTACK_ARM)),
                     pair.get("delta", ("E", arm, k, arm)),
                 )
-                by_arm[arm] = _est(da - dr, ra - rr, pair.units)
+                by_arm[arm] = _est(da - dr, ra - rr, pair.units(("E", arm, k, ATTACK_ARM), ("E", arm, k, arm)))
         e_arm = next((arm for arm in REFERENCE_ARMS if arm in by_arm), None)
         read = [arms[("E", e_arm, k, ATTACK_ARM)]] if e_arm else []
         if lift_ok and ("R", k, ATTACK_ARM) in pair:
@@ -692,7 +693,7 @@ def contrasts(treated: list[dict], implant: list[dict], n_boot: int, seed: int) 
                 with np.errstate(divide="ignore", invalid="ignore"):  # a replicate with no lift has no R
                     recovered = np.where(den > 0, (rpa - rq0) / den, np.nan)
                 effective = effective_templates([arms[a] for a in r_arms])
-                rec = _est((pa - q0) / (qi - q0), recovered, pair.units, effective)
+                rec = _est((pa - q0) / (qi - q0), recovered, pair.units(*r_arms), effective)
         if read:
             attack_rows[k] = matched(read, _cell)[0]
         by_strength[k] = {
@@ -848,7 +849,7 @@ def level(rows: list[dict], stat: str = "p", n_boot: int = 1000, seed: int = 0) 
     value, reps = pair.get(stat, "x")
     return {
         "value": value,
-        "ci": _stat_ci(stat, reps, pair.units),
+        "ci": _stat_ci(stat, reps, pair.units("x")),
         "n_templates": len(pair.resampled.templates),
         "n_train_seeds": len(pair.resampled.seeds),
     }
