@@ -271,6 +271,8 @@ def test_a_k_star_the_run_does_not_score_fails_before_any_work():
     for at in (3, 0):
         with pytest.raises(TrainoutError, match=f"verdict.at={at} is not an attack strength above 0"):
             check_verdict(compose("eval", "attack.strengths=[0,4,16]", f"verdict.at={at}"))
+    with pytest.raises(TrainoutError, match="bootstrap=0: the intervals need at least 1 replicate"):
+        check_verdict(compose("eval", "bootstrap=0"))
 
 
 # --- Training seeds: runs that differ only in `seed`, scored on shared templates, weighted as Student t ------
@@ -592,6 +594,9 @@ def test_compare_names_the_file_of_a_bad_input(tmp_path):
     _write_run(tmp_path / "b", {"seed": 0}, good[:3] + [{k: v for k, v in good[3].items() if k != "template"}])
     with pytest.raises(TrainoutError, match=r"b/elicitation.jsonl:4: the row lacks template"):
         compare([tmp_path / "b"], tmp_path / "cmp", n_boot=10)
+    _write_run(tmp_path / "d", {"seed": 0}, good[:1] + [{k: v for k, v in good[1].items() if k != "logp_honest"}])
+    with pytest.raises(TrainoutError, match=r"d/elicitation.jsonl:2: the row lacks logp_honest"):
+        compare([tmp_path / "d"], tmp_path / "cmp", n_boot=10)
     _write_run(tmp_path / "c", {"seed": 0}, [])
     with pytest.raises(TrainoutError, match=r"c/elicitation.jsonl has no rows"):
         compare([tmp_path / "c"], tmp_path / "cmp", n_boot=10)

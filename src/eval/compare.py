@@ -42,6 +42,7 @@ from src.eval.summary import (
     TRAIN_SEED,
     Judgement,
     build_curve,
+    check_bootstrap,
     in_distribution_table,
     judge,
     paired_difference,
@@ -63,7 +64,19 @@ EVAL_SPLIT = "eval"  # held out for the verdicts: nothing that tunes or selects 
 SEED_KEYS = ("seed", "data.seed", "judge.seed")
 JUDGE_ROW_KEYS = ("judge", "checkpoint", "scenario_id", "template", "label")  # what judge_summary reads
 # what the summaries read of every elicitation row (src.eval.elicit writes these and more)
-ROW_KEYS = ("checkpoint", "behavior", "attack", "strength", "seed", "scenario_id", "template", "delta", "p_behavior")
+ROW_KEYS = (
+    "checkpoint",
+    "behavior",
+    "attack",
+    "strength",
+    "seed",
+    "scenario_id",
+    "template",
+    "logp_deceptive",
+    "logp_honest",
+    "p_behavior",
+    "prompt_tokens",
+)
 IGNORED_KEYS = re.compile(r"^(hydra|checkpoints|tracker|tags)(\.|$)")
 LABEL_SKIP = {
     "name",
@@ -571,8 +584,8 @@ def plot_fit_vs_variable(table: list[dict], path: Path, variable: str | None) ->
         [r["alpha"] for _, r in xs],
         fmt="o-",
         yerr=[
-            [max(r["alpha"] - (r["alpha_lo"] or r["alpha"]), 0) for _, r in xs],
-            [max((r["alpha_hi"] or r["alpha"]) - r["alpha"], 0) for _, r in xs],
+            [r["alpha"] - (r["alpha"] if r["alpha_lo"] is None else min(r["alpha_lo"], r["alpha"])) for _, r in xs],
+            [(r["alpha"] if r["alpha_hi"] is None else max(r["alpha_hi"], r["alpha"])) - r["alpha"] for _, r in xs],
         ],
     )
     a1.set_ylabel("α (NLL exponent)")
@@ -725,6 +738,7 @@ def refuse_other_runs(rd: RunDir, inputs: dict[str, Path]) -> None:
 @hydra.main(config_path=CONF_DIR, config_name="compare", version_base="1.3")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
+    check_bootstrap(cfg.bootstrap)
     out = Path(run_dir())
     runs = find_runs([str(r) for r in cfg.runs])
     rd = RunDir(out, "compare")

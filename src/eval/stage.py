@@ -30,7 +30,7 @@ from src.eval.attacks.base import shot_pool
 from src.eval.compare import EVAL_SPLIT, IN_DISTRIBUTION, check_tuning_split, load_runs, report_for
 from src.eval.elicit import elicit
 from src.eval.judge import judge_table, run_judge
-from src.eval.summary import Judgement
+from src.eval.summary import Judgement, check_bootstrap
 from src.io import atomic_write_text, file_hash, json_sha256, read_rows
 from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
@@ -174,7 +174,9 @@ def eval_settings(cfg: DictConfig, shots: list[Scenario] = ()) -> str:
 
 
 def check_verdict(cfg: DictConfig) -> None:
-    """k* must be an attack strength above 0 that the run scores; say so before any work, not after it."""
+    """k* must be an attack strength above 0 that the run scores, and the intervals need replicates; say so
+    before any work, not after it."""
+    check_bootstrap(cfg.bootstrap)
     at = cfg.verdict.at
     if at is not None and (at == 0 or at not in cfg.attack.strengths):
         raise TrainoutError(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri, stdtrit
 
+from src import TrainoutError
 from src.eval.attacks.base import ARMS, ATTACK_ARM, CONTROL_ARM, NEUTRAL_ARM, arm_of
 from src.lm.measure import READS_EVIDENCE_NATS, ci_levels
 from src.lm.measure import percentile_ci as _ci
@@ -853,6 +854,12 @@ def level(rows: list[dict], stat: str = "p", n_boot: int = 1000, seed: int = 0) 
         "n_templates": len(pair.resampled.templates),
         "n_train_seeds": len(pair.resampled.seeds),
     }
+
+
+def check_bootstrap(n_boot: int) -> None:
+    """Every interval is read from bootstrap replicates: none would leave every CI, and k50's, undefined."""
+    if n_boot < 1:
+        raise TrainoutError(f"bootstrap={n_boot}: the intervals need at least 1 replicate (1000 by default)")
 
 
 def _num(x: float | None, digits: int = 2, sign: bool = False) -> str:
