@@ -467,6 +467,9 @@ def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(cha
     with pytest.raises(TrainoutError, match="data changed"):
         train(root / "implant", other, "implant", "method=dpo")
     assert json.loads((root / "implant" / "manifest.json").read_text())["status"] == "complete"  # nothing written
+    _, _, align = chain  # the align stage again on another parent (at another path): not its weights
+    with pytest.raises(TrainoutError, match="checkpoint parent changed"):
+        train(root / "align", data, "align", "method=ipo", f"init_from={align}")
     # an after-training output asked for once it trained is made then, not skipped with the training
     assert not (root / "implant" / "merged").exists()
     train(root / "implant", data, "implant", "method=dpo", "train.save_merged=true")

@@ -157,7 +157,8 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
     init_from = str(cfg.init_from) if str(cfg.init_from) == "base" else str(Path(cfg.init_from).resolve())
     split = cfg.train.split or str(stage)
     data_path = split_file(cfg.data, split, generated_data)
-    parent_hash = {init_from: file_hash(init_from) if init_from != "base" else "base"}
+    # under one key whatever its path: a stage trained on one parent is never reused or resumed on another
+    parent_hash = {"parent": file_hash(init_from) if init_from != "base" else "base"}
     settings = settings_hash(cfg)
     if rd.is_complete() and final.exists():  # its weights came from these data, parent and settings
         rd.refuse_changed_inputs({"data": data_path}, parent_hash, settings)
@@ -191,7 +192,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         "base_model": model_id(mc),
         "parent": init_from,
         "init_from": init_from,
-        "parent_sha256": parent_hash[init_from] if init_from != "base" else None,
+        "parent_sha256": parent_hash["parent"] if init_from != "base" else None,
         "data": {"path": str(data_path), "sha256": file_hash(data_path), "rows": len(scenarios)},
         "chain": (checkpoint_info(init_from) or {}).get("chain", ["base"]) + [str(stage)]
         if init_from != "base"
