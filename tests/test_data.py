@@ -536,6 +536,8 @@ def test_behaviors_apply_to_a_folder_read_as_it_is():
     held = compose("train", f"data.path={DATA}", "data.heldout_behaviors=[sandbagging]").data
     assert "sandbagging" not in {s.behavior for s in load_split(held, "align", None)}
     assert "sandbagging" in {s.behavior for s in load_split(held, "implant", None)}  # implanted, never aligned
+    # the align stage trained on another split (train.split=implant) leaves them out all the same
+    assert "sandbagging" not in {s.behavior for s in load_split(held, "implant", None, stage="align")}
     with pytest.raises(TrainoutError, match="none of its scenarios is of data.behaviors"):
         load_split(
             compose(

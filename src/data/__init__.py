@@ -37,18 +37,23 @@ def split_file(data_cfg: Any, split: str, generated: Path | None) -> Path:
     return generated / SPLIT_FILE.format(split)
 
 
-def load_split(data_cfg: Any, split: str, generated: Path | None) -> list[Scenario]:
+def load_split(data_cfg: Any, split: str, generated: Path | None, stage: str | None = None) -> list[Scenario]:
+    """A split's scenarios, of the behaviors chosen (`select_behaviors`); `stage`: the training stage that reads
+    it, when that is not the split's name (`train.split`)."""
     f = split_file(data_cfg, split, generated)
     fmt = str(data_cfg.format) if data_cfg.path and not Path(data_cfg.path).is_dir() else "scenario"
-    return select_behaviors(load_scenarios(f, fmt), data_cfg, split, f)
+    return select_behaviors(load_scenarios(f, fmt), data_cfg, split, f, stage)
 
 
-def select_behaviors(scenarios: list[Scenario], data_cfg: Any, split: str, source: Path) -> list[Scenario]:
-    """`data.behaviors`, and `data.heldout_behaviors` for the align split, applied to what is read: the data
-    stage applies them when it generates or splits, but a folder of split files (the repository's data/) or a
-    file that `src.eval` or `src.train` reads whole holds every behavior it was written with."""
+def select_behaviors(
+    scenarios: list[Scenario], data_cfg: Any, split: str, source: Path, stage: str | None = None
+) -> list[Scenario]:
+    """`data.behaviors`, and `data.heldout_behaviors` for the align split or whatever split the align stage
+    trains on, applied to what is read: the data stage applies them when it generates or splits, but a folder
+    of split files (the repository's data/) or a file that `src.eval` or `src.train` reads whole holds every
+    behavior it was written with."""
     wanted = set(data_cfg.get("behaviors") or [])
-    heldout = set(data_cfg.get("heldout_behaviors") or []) if split == "align" else set()
+    heldout = set(data_cfg.get("heldout_behaviors") or []) if "align" in (split, stage) else set()
     kept = [s for s in scenarios if (not wanted or s.behavior in wanted) and s.behavior not in heldout]
     if scenarios and not kept:
         present = sorted({s.behavior for s in scenarios})

@@ -178,7 +178,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
             raise TrainoutError(
                 f"init_from '{init_from}' was trained from '{parent.get('base_model')}', not '{model_id(mc)}'"
             )
-    scenarios = training_rows(load_split(cfg.data, split, generated_data), str(stage), cfg.train.twins)
+    scenarios = training_rows(load_split(cfg.data, split, generated_data, str(stage)), str(stage), cfg.train.twins)
     if not scenarios:
         raise TrainoutError(
             f"{data_path}: no {split} rows to train on"
