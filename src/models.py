@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from src import TrainoutError
+from src.io import json_sha256
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,13 @@ def chat_template_text(name: str) -> str:
     if not p.exists():
         raise TrainoutError(f"model.chat_template '{name}' not found (looked in src/chat_templates/)")
     return p.read_text()
+
+
+def chat_template_hash(model_cfg: Any) -> dict:
+    """The chat template's text, hashed, for the settings a stage's results follow from: `model.chat_template`
+    names a file, which can change under its name."""
+    name = model_cfg.get("chat_template")
+    return {"chat_template_sha256": json_sha256(chat_template_text(str(name)))} if name else {}
 
 
 @functools.cache

@@ -32,10 +32,16 @@ from src.eval.stage import run as run_eval
 from src.io import file_hash, flock, json_sha256
 from src.lm.render import RENDERING
 from src.lm.vllm_scoring import require_vllm
-from src.models import ModelConfig, base_folder, checkpoint_step
+from src.models import ModelConfig, base_folder, chat_template_hash, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
-from src.train.stage import SCORING_ONLY, STAGE_KEYS, behavior_selection, check_training, parent_loading
+from src.train.stage import (
+    SCORING_ONLY,
+    STAGE_KEYS,
+    behavior_selection,
+    check_training,
+    parent_loading,
+)
 from src.train.stage import run as run_train
 
 
@@ -50,6 +56,7 @@ def stage_dir(cfg: DictConfig, stage_cfg: DictConfig, out: Path, data: Path) -> 
     spec.update(behavior_selection(stage_cfg.data))  # what of that file it trains on, where not all of it
     for key in SCORING_ONLY:  # what does not change training: a new value reuses the stage
         spec["model"].pop(key, None)
+    spec["model"].update(chat_template_hash(stage_cfg.model))  # its text, not only its file's name
     spec["rendering"] = RENDERING  # how rows render, as the stage's own settings have it (training_settings)
     if str(stage_cfg.init_from) != "base":  # the parent's weights, not its path: a retrained parent is a new key
         spec["init_from"] = file_hash(stage_cfg.init_from)

@@ -476,6 +476,30 @@ def test_a_finished_stage_is_reused_only_on_its_own_data_parent_and_settings(cha
     assert (root / "implant" / "merged" / "model.safetensors").is_file()
 
 
+def test_a_chat_template_edited_under_its_name_is_a_new_setting(tmp_path):
+    """A stage is keyed by its chat template's text (its own settings and the pipeline's stage cache), not the
+    file's name: rows rendered another way are other training data."""
+    from helpers import compose
+
+    from src.models import chat_template_text
+    from src.pipeline import stage_config, stage_dir
+    from src.train.stage import settings_hash
+
+    template = tmp_path / "chat.jinja"
+    template.write_text(chat_template_text("smollm2_generation.jinja"))
+    pipeline = compose("pipeline", f"model.chat_template={template}", f"pipeline.stage_cache={tmp_path}/cache")
+    implant = stage_config(pipeline, "implant", "base")
+
+    def keys() -> tuple:
+        return settings_hash(implant), stage_dir(pipeline, implant, tmp_path, Path(CONF_DIR).parent / "data")
+
+    before = keys()
+    assert keys() == before
+    template.write_text(template.read_text().replace("<|im_start|>", "<|im_start|> "))
+    after = keys()
+    assert after[0] != before[0] and after[1] != before[1]
+
+
 def _failed_before_training(out: Path, data: Path, tmp_path: Path) -> Path:
     """A run that started on other inputs and failed before its first checkpoint, and a split of twins only."""
     from src.rundir import RunDir

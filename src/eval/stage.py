@@ -37,7 +37,7 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import (
     CheckpointLoader,
     ModelConfig,
-    chat_template_text,
+    chat_template_hash,
     checkpoint_info,
     checkpoint_label,
     load_tokenizer,
@@ -154,8 +154,7 @@ def eval_settings(cfg: DictConfig, shots: list[Scenario] = ()) -> str:
     new rows would join rows of another configuration under the same keys. Turning the judge on later, or
     adding an LLM judge (`judge.model`), is a resume: the sampled replies are kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
-    if cfg.model.chat_template:
-        model["chat_template_sha256"] = json_sha256(chat_template_text(str(cfg.model.chat_template)))
+    model.update(chat_template_hash(cfg.model))
     attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
     sampling = {k: v for k, v in to_dict(cfg.judge).items() if k not in ("enabled", "model")}
     settings = {

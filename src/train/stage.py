@@ -32,6 +32,7 @@ from src.lm.render import RENDERING, rendered_tokens
 from src.models import (
     CHECKPOINT_INFO,
     ModelConfig,
+    chat_template_hash,
     checkpoint_info,
     load_model,
     load_tokenizer,
@@ -94,6 +95,7 @@ def training_settings(cfg: DictConfig) -> dict:
     settings.update(parent_loading(cfg))
     for key in SCORING_ONLY:
         settings["model"].pop(key, None)
+    settings["model"].update(chat_template_hash(cfg.model))
     for key in AFTER_TRAINING:
         settings["train"].pop(key, None)
     return settings
