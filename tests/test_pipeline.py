@@ -552,6 +552,8 @@ def test_a_stage_trained_on_some_behaviors_of_a_file_is_keyed_by_them():
         ("init_from=/some/final", "init_from= is set by the pipeline itself"),
         ("checkpoints=[base,/x/final]", "checkpoints= is set by the pipeline itself"),
         ("stage=align", "stage= is set by the pipeline itself"),
+        ("++pipeline.align.train.lr_scheduler=cosin", "unknown train.lr_scheduler 'cosin'"),
+        ("peft.r=0", "peft.r=0 must be >= 1"),
     ],
 )
 def test_a_stage_config_error_stops_the_pipeline_before_any_training(tmp_path, override, message):

@@ -128,6 +128,15 @@ def check_training(cfg: DictConfig) -> None:
             raise TrainoutError(f"train.{key}={t[key]}: at least 1")
     if t.learning_rate <= 0 or t.warmup_steps < 0:
         raise TrainoutError(f"train.learning_rate={t.learning_rate} must be > 0, train.warmup_steps >= 0")
+    from transformers import SchedulerType  # what the Trainer's config takes, checked before the model loads
+
+    if t.lr_scheduler not in {s.value for s in SchedulerType}:
+        names = ", ".join(s.value for s in SchedulerType)
+        raise TrainoutError(f"unknown train.lr_scheduler '{t.lr_scheduler}' (transformers' SchedulerType: {names})")
+    if cfg.peft.name == "lora" and (cfg.peft.r < 1 or cfg.peft.alpha <= 0 or not 0 <= cfg.peft.dropout < 1):
+        raise TrainoutError(
+            f"peft.r={cfg.peft.r} must be >= 1, peft.alpha={cfg.peft.alpha} > 0, peft.dropout in [0, 1)"
+        )
     if m.name not in RECIPES:
         raise TrainoutError(f"unknown method '{m.name}' (choose: {', '.join(RECIPES)})")
     if "beta" in m and m.beta <= 0:
