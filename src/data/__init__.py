@@ -41,8 +41,13 @@ def load_split(data_cfg: Any, split: str, generated: Path | None, stage: str | N
     """A split's scenarios, of the behaviors chosen (`select_behaviors`); `stage`: the training stage that reads
     it, when that is not the split's name (`train.split`)."""
     f = split_file(data_cfg, split, generated)
-    fmt = str(data_cfg.format) if data_cfg.path and not Path(data_cfg.path).is_dir() else "scenario"
-    return select_behaviors(load_scenarios(f, fmt), data_cfg, split, f, stage)
+    return select_behaviors(load_scenarios(f, read_format(data_cfg)), data_cfg, split, f, stage)
+
+
+def read_format(data_cfg: Any) -> str:
+    """The format a split is read in: `data.format` for a file read whole; the data stage's splits (a folder,
+    or what it generated) are scenarios whatever the file they were split from."""
+    return str(data_cfg.format) if data_cfg.path and not Path(data_cfg.path).is_dir() else "scenario"
 
 
 def select_behaviors(

@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src import TrainoutError
 from src.config import Stage, TrainApp, TrainConfig, group_option, run_dir, to_dict, to_yaml
-from src.data import load_split, split_file
+from src.data import load_split, read_format, split_file
 from src.io import file_hash, json_sha256
 from src.lm.render import RENDERING, rendered_tokens
 from src.models import (
@@ -89,7 +89,7 @@ def training_settings(cfg: DictConfig) -> dict:
     """The config a stage's weights follow from, its data and parent left to their file hashes: model, method,
     peft, train, seed and stage, and how the data file is read (`data.format`)."""
     settings = {k: to_dict(cfg)[k] for k in STAGE_KEYS if k not in ("data", "init_from")}
-    settings["data_format"] = str(cfg.data.format)
+    settings["data_format"] = read_format(cfg.data)
     settings.update(behavior_selection(cfg.data))
     settings["rendering"] = RENDERING  # the text a row renders to (e.g. the template date fixed in version 3)
     settings.update(parent_loading(cfg))
