@@ -495,16 +495,21 @@ def test_a_chat_template_edited_under_its_name_is_a_new_setting(tmp_path):
 
     before = keys()
     assert keys() == before
-    # a folder of splits is read as scenarios whatever data.format says: the same stage
-    folder = Path(CONF_DIR).parent / "data"
-    formats = {
-        settings_hash(config("stage=implant", f"data.path={folder}", f"data.format={f}"))
-        for f in ("scenario", "preference")
-    }
-    assert len(formats) == 1
     template.write_text(template.read_text().replace("<|im_start|>", "<|im_start|> "))
     after = keys()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_folder_of_splits_is_the_same_stage_whatever_data_format_says():
+    """The data stage's splits are scenarios, whatever file they came from: the stage's settings say so."""
+    from src.train.stage import settings_hash
+
+    folder = Path(CONF_DIR).parent / "data"
+    hashes = {
+        settings_hash(config("stage=implant", f"data.path={folder}", f"data.format={f}"))
+        for f in ("scenario", "preference")
+    }
+    assert len(hashes) == 1
 
 
 def _failed_before_training(out: Path, data: Path, tmp_path: Path) -> Path:
