@@ -120,8 +120,12 @@ def test_method_trains_checkpoints_and_records(tmp_path, data, tiny, method, pef
 @pytest.mark.slow  # two sft_dpo trainings (12 s); make test stays under 3 minutes
 def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     """A run stopped after its SFT phase (a preempted SLURM job) resumes in the DPO phase; the SFT result keeps
-    the run's own parent, not itself (which made loading it recurse without end)."""
+    the run's own parent, not itself (which made loading it recurse without end). Stopped before the SFT
+    phase's metrics.json was written, it writes them from that phase's last checkpoint (every step's log;
+    the summary the Trainer adds at the end is not in a checkpoint)."""
     final = train(tmp_path, data, "implant", "method=sft_dpo")
+    sft_metrics = json.loads((tmp_path / "checkpoints" / "sft" / "metrics.json").read_text())
+    (tmp_path / "checkpoints" / "sft" / "metrics.json").unlink()
     shutil.rmtree(final)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
@@ -129,6 +133,9 @@ def test_sft_dpo_killed_in_its_dpo_phase_resumes(tmp_path, data):
     sft_info = json.loads((tmp_path / "checkpoints" / "sft" / CHECKPOINT_INFO).read_text())
     assert sft_info["parent"] == "base" and sft_info["phase"] == "sft"
     assert _differs(load_model("tiny_random", str(final)), load_model("tiny_random"))
+    rebuilt = json.loads((tmp_path / "checkpoints" / "sft" / "metrics.json").read_text())
+    steps = [[e for e in m["log_history"] if "loss" in e] for m in (rebuilt, sft_metrics)]  # not the end summary
+    assert rebuilt["global_step"] == sft_metrics["global_step"] and steps[0] == steps[1] and steps[0]
 
 
 def test_on_bf16_weights_align_trains_and_is_referenced_on_the_implant_as_scored(tmp_path, data):

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from omegaconf import OmegaConf
+from transformers import TrainerState
 
 from src.io import file_hash
 from src.models import CHECKPOINT_INFO, ModelConfig, checkpoint_info, load_model
 from src.rundir import RunDir, is_main_process
 from src.train import dpo, sft
-from src.train.common import TrainJob, free_memory, phase_logger, trainable
+from src.train.common import TrainJob, free_memory, last_checkpoint, phase_logger, trainable
 
 
 def train(job: TrainJob):
@@ -49,14 +50,16 @@ def train(job: TrainJob):
                 callbacks=[phase_logger("sft")] if "wandb" in job.report_to else [],
             )
         )
-        if is_main_process():  # the run's metrics.json holds the DPO phase's history; this, the SFT phase's
-            RunDir(sft_dir, "sft").write_json(
-                "metrics.json",
-                {"global_step": sft_trainer.state.global_step, "log_history": sft_trainer.state.log_history},
-            )
+        state = sft_trainer.state
         del sft_trainer
     else:
         print(f"train: SFT phase already done ({sft_dir / 'final'})")
+        last = last_checkpoint(sft_dir)  # killed between `final` and its record: the last checkpoint's state
+        done = (sft_dir / "metrics.json").exists() or last is None
+        state = None if done else TrainerState.load_from_json(str(last / "trainer_state.json"))
+    if is_main_process() and state is not None:  # the run's metrics.json holds the DPO phase's history; this,
+        metrics = {"global_step": state.global_step, "log_history": state.log_history}  # the SFT phase's
+        RunDir(sft_dir, "sft").write_json("metrics.json", metrics)
     job.model = None  # in place: the caller's job holds the same object, and the SFT model must go before DPO's loads
     job = replace(job)
     free_memory()
