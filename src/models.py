@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import hashlib
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from src import TrainoutError
-from src.io import json_sha256
+from src.io import json_sha256, read_json
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +256,7 @@ def checkpoint_info(path: str | Path) -> dict | None:
     for folder in (p, p.parent, p.parent.parent):
         f = folder / CHECKPOINT_INFO
         if f.is_file():
-            return json.loads(f.read_text())
+            return read_json(f)
     return None
 
 

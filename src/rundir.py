@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from src import TrainoutError
-from src.io import atomic_write_text, file_hash, flock
+from src.io import atomic_write_text, file_hash, flock, read_json
 
 LOCK = ".running.lock"  # held by the process writing a run directory (`RunDir.exclusive`)
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "hydra-core", "wandb", "trainout")
@@ -152,7 +152,7 @@ class RunDir:
     @property
     def manifest(self) -> dict:
         if self.manifest_path.exists():
-            return json.loads(self.manifest_path.read_text())
+            return read_json(self.manifest_path)
         return {}
 
     def is_complete(self) -> bool:

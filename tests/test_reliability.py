@@ -189,6 +189,17 @@ def test_eval_cut_mid_sweep_resumes_with_every_row_exactly_once(tmp_path):
         run_eval(cfg, run)
 
 
+def test_a_hand_edited_record_that_is_not_json_is_named_in_one_line(tmp_path):
+    from src.models import CHECKPOINT_INFO, checkpoint_info
+
+    (tmp_path / "manifest.json").write_text('{"status": "complete",')
+    with pytest.raises(TrainoutError, match=r"manifest.json: not a JSON file"):
+        RunDir(tmp_path, "data").is_complete()
+    (tmp_path / CHECKPOINT_INFO).write_text("{")
+    with pytest.raises(TrainoutError, match=f"{CHECKPOINT_INFO}: not a JSON file"):
+        checkpoint_info(tmp_path)
+
+
 def test_a_resume_keeps_the_config_it_replaces(tmp_path):
     rd = RunDir(tmp_path, "data", writer=True)
     rd.start("seed: 0\n", 0)

@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from src import TrainoutError
 from src.config import Stage, TrainApp, TrainConfig, group_option, run_dir, to_dict, to_yaml
 from src.data import load_split, read_format, split_file
-from src.io import file_hash, json_sha256
+from src.io import file_hash, json_sha256, read_json
 from src.lm.render import RENDERING, rendered_tokens
 from src.models import (
     CHECKPOINT_INFO,
@@ -178,7 +178,7 @@ def run(cfg: DictConfig, out: Path, generated_data: Path | None = None) -> Path:
         if cfg.train.save_merged and not (out / "merged").exists() and rd.writer:  # asked for after it trained
             with rd.exclusive():
                 _save_merged(mc, load_tokenizer(mc), final, out / "merged")
-        metrics = json.loads(rd.file("metrics.json").read_text()) if rd.file("metrics.json").exists() else {}
+        metrics = read_json(rd.file("metrics.json")) if rd.file("metrics.json").exists() else {}
         if cfg.train.capability and stage == Stage.align and "capability" not in metrics:
             print("train: its capability check was not run when it trained (train.capability was false then)")
         return final
@@ -361,7 +361,7 @@ def _log_adapter(wb, final: Path, stage: str) -> None:
     art = wandb.Artifact(
         f"{wb.group or 'trainout'}-{stage}-adapter",
         type="model",
-        metadata=json.loads((final.parent / CHECKPOINT_INFO).read_text()),
+        metadata=read_json(final.parent / CHECKPOINT_INFO),
     )
     art.add_dir(str(final))
     wb.log_artifact(art)
