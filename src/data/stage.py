@@ -172,3 +172,4 @@ def cli(cfg: DictConfig) -> None:
     if is_main_process():
         paths = run(cfg, Path(run_dir()))
         print(f"data: {', '.join(p.name for p in paths.values())} and dataset_card.md in {run_dir()}")
+        print(f"  as an override: \"data.path='{run_dir()}'\"")  # run folders are named key=value,...
