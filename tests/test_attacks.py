@@ -369,6 +369,9 @@ def test_an_eval_resume_must_share_what_its_rows_follow_from(monkeypatch):
     assert settings() != settings("attack.layout=faux") and settings() != settings("model.dtype=bfloat16")
     assert settings() != settings("judge.temperature=0") and settings() != settings("judge.n=4")
     assert settings() == settings("judge.enabled=false") == settings("judge.model=smollm2_135m")
+    # vLLM reads fp32 weights; the HF scorer reads model.dtype (`auto`: fp32 on this CPU, bf16 on a bf16 GPU)
+    assert settings("scoring.backend=vllm") == settings() == settings("scoring.backend=vllm", "model.dtype=bfloat16")
+    assert settings("model.dtype=float32") == settings()  # `auto` counts as what it resolves to, not by its name
     before = settings()
     monkeypatch.setitem(ATTACKS, "many_shot", dataclasses.replace(ATTACKS["many_shot"], version=99))
     assert settings() != before
@@ -382,6 +385,32 @@ def test_an_eval_resume_must_share_what_its_rows_follow_from(monkeypatch):
     shot = Scenario("s", "b", "t", [{"role": "user", "content": "Q?"}], "Yes.", "No.")
     edited = dataclasses.replace(shot, deceptive="No, never.")
     assert eval_settings(cfg, [shot]) != eval_settings(cfg, [edited]) != eval_settings(cfg)
+
+
+def test_an_attack_that_draws_no_shots_reads_no_shots_split(tmp_path):
+    """persona, pressure and prefill write their own prompts: a data folder without demonstrations (shots set
+    to 0) serves them, and a file of eval rows needs no data stage run first for its shots."""
+    import shutil
+
+    from hydra import compose, initialize_config_dir
+
+    from src.config import CONF_DIR
+    from src.eval.stage import _needs_generated, eval_data
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(Path(CONF_DIR).parent / "data" / "scenarios_eval.jsonl", data)
+    (data / "scenarios_shots.jsonl").write_text("")
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        for attack in ("persona", "pressure", "prefill"):
+            cfg = compose("eval", overrides=[f"attack={attack}", f"data.path={data}"])
+            scenarios, shots = eval_data(cfg, None)
+            assert scenarios and shots == []
+            file = compose("eval", overrides=[f"attack={attack}", f"data.path={data / 'scenarios_eval.jsonl'}"])
+            assert not _needs_generated(file)
+        assert _needs_generated(
+            compose("eval", overrides=["attack=many_shot", f"data.path={data / 'scenarios_eval.jsonl'}"])
+        )
 
 
 def test_a_chat_template_file_is_a_setting_by_its_text(tmp_path):

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src import TrainoutError
 from src.config import run_dir, to_dict, to_yaml
-from src.data import load_split, split_file
+from src.data import load_split, read_format, split_file
 from src.data.audit import audit_splits, raise_on_hard
 from src.data.stage import run as run_data
 from src.eval.attacks import ModelAttack, get_attack
@@ -42,6 +42,7 @@ from src.models import (
     checkpoint_label,
     load_tokenizer,
     reference_tokenizer,
+    torch_dtype,
 )
 from src.rundir import RunDir, is_main_process
 from src.scenarios import DataError, Scenario, is_hub_id, load_scenarios
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 def _needs_generated(cfg: DictConfig) -> bool:
     path = cfg.data.path
-    needs_shots = cfg.attack.name != "none" and not cfg.attack.shots_path
+    needs_shots = get_attack(cfg.attack.name).draws_shots and not cfg.attack.shots_path
     return not path or (needs_shots and not Path(path).is_dir())
 
 
@@ -149,18 +150,23 @@ def check_attack(cfg: DictConfig) -> None:
 def eval_settings(cfg: DictConfig, shots: list[Scenario] = ()) -> str:
     """The hash of what an eval run's rows follow from besides its data files and checkpoints: the attack
     (with its family's rendering version, and the chat rendering's), the demonstrations it draws from, the
-    model settings (a chat template file's text, not only its name), how data is read, the seed (and the data
-    seed that picks `attack.subset`), and how replies are sampled for the judge. A resume must share it, or its
+    model settings (a chat template file's text, not only its name; the dtype scoring runs in), how data is
+    read, the seed (and the data seed that picks `attack.subset`), and how replies are sampled for the judge.
+    A resume must share it, or its
     new rows would join rows of another configuration under the same keys. Turning the judge on later, or
     adding an LLM judge (`judge.model`), is a resume: the sampled replies are kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
     model.update(chat_template_hash(cfg.model))
+    # the dtype the replies' log-probs are computed in, not its name: `auto` is bf16 on a bf16 GPU and fp32
+    # elsewhere, and vLLM reads fp32 weights; a run resumed on another machine or backend must not mix the two
+    vllm = cfg.scoring.backend == "vllm"
+    model["dtype"] = "torch.float32" if vllm else str(torch_dtype(ModelConfig.from_cfg(cfg.model)))
     attack = {**to_dict(cfg.attack), "version": get_attack(cfg.attack.name).version}
     sampling = {k: v for k, v in to_dict(cfg.judge).items() if k not in ("enabled", "model")}
     settings = {
         "attack": attack,
         "model": model,
-        "data_format": str(cfg.data.format),
+        "data_format": read_format(cfg.data),
         "seed": cfg.seed,
         "judge_sampling": sampling,
         "rendering": RENDERING,
@@ -238,7 +244,7 @@ def score_tuning(
 def eval_data(cfg: DictConfig, generated_data: Path | None) -> tuple[list[Scenario], list[Scenario]]:
     """The eval split, and the demonstrations an attack draws from (never a twin or an eval template)."""
     scenarios = load_split(cfg.data, "eval", generated_data)
-    if cfg.attack.name == "none":
+    if not get_attack(cfg.attack.name).draws_shots:  # persona, pressure, prefill and none write their own prompts
         shots = []
     elif cfg.attack.shots_path:
         shots = load_scenarios(cfg.attack.shots_path, str(cfg.attack.get("shots_format") or cfg.data.format))

@@ -5,9 +5,11 @@ token with `prompt_logprobs=0`, which returns the log-prob of every prompt token
 is read off the reply's positions. Unlike the HF scorer's packed prefix tree, this does not share the
 demonstrations' work between requests: vLLM's V1 engine skips reading its prefix cache for any request
 that asks for prompt log-probs (`SamplingParams.skip_reading_prefix_cache`), so every sequence is encoded in
-full, in vLLM's large batches. The weights load in the dtype the HF scorer would use (model.dtype), so the
-two backends should read the same numbers up to kernel rounding (not measured: see below). vLLM is an
-optional dependency for CUDA machines, imported only here.
+full, in vLLM's large batches. The weights load in fp32, as src.models.plain_weights merged them (the HF
+scorer reads `model.dtype`, bf16 under `auto` on a bf16 GPU), so on a CPU-like fp32 setting the two backends
+should read the same numbers up to kernel rounding (not measured: see below); an eval run records which it
+used, and a resume on the other is refused. vLLM is an optional dependency for CUDA machines, imported only
+here.
 
 Not run in this project's checks: vLLM is not on the lent GPU image and its wheel is larger than what can
 be carried there. `tests/test_scoring.py` checks only that choosing it without CUDA or without vLLM fails
@@ -56,12 +58,17 @@ class VLLMScorer:
         if self.gpu_memory_utilization is None:  # vLLM refuses a share above what is free (a trainer's leftovers)
             free, total = torch.cuda.mem_get_info()
             self.gpu_memory_utilization = min(0.85, 0.95 * free / total)
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.folder, trust_remote_code=self.trust_remote_code)
+        own = getattr(config, "max_position_embeddings", None)
+        lengths = [n for n in (self.max_tokens, own) if n]  # vLLM refuses a max_model_len beyond the model's own
         self.llm = LLM(
             model=self.folder,
             tokenizer=self.folder,
             dtype=self.dtype,
             gpu_memory_utilization=self.gpu_memory_utilization,
-            max_model_len=self.max_tokens,
+            max_model_len=min(lengths) if lengths else None,
             trust_remote_code=self.trust_remote_code,
         )
         self.limit = self.llm.llm_engine.model_config.max_model_len
@@ -74,7 +81,7 @@ class VLLMScorer:
         for r in requests:
             e = encode(self.tokenizer, r)
             need = e.prompt_tokens + max(len(e.deceptive_ids), len(e.honest_ids))
-            if need > self.limit:
+            if need >= self.limit:  # vLLM generates one token after the sequence, and that token must fit too
                 self.skipped.append((r.key, need))
             elif r.key not in done:
                 prompt = e.context_ids + e.suffix_ids
