@@ -195,20 +195,18 @@ def test_evidence_sensitivity_separates_reading_from_fluency(reads):
 
 
 def test_a_clustered_mean_resamples_clusters_then_values_within_them():
-    """Its replicates are the two-stage bootstrap's, written out plainly here: draw clusters, then values within
-    each drawn cluster. Clusters of unequal size; an empty one is left out."""
-    from src.lm.measure import ci_levels, clustered_mean
+    """Its replicates are the two-stage bootstrap's, as scripts/bench_measure.py's baseline loop draws them one
+    cluster at a time: clusters, then values within each drawn cluster. Clusters of unequal size; an empty
+    one is left out."""
+    from helpers import script
+
+    from src.lm.measure import clustered_mean
 
     clusters = {"a": [0.0, 2.0], "b": [5.0], "c": [1.0, 1.0, 4.0], "d": [-3.0, 0.0, 3.0, 6.0], "e": []}
-    groups = [np.array(v) for v in clusters.values() if v]
-    rng = np.random.default_rng(7)
-    plain = [
-        np.mean([groups[i][rng.integers(0, len(groups[i]), len(groups[i]))].mean() for i in rng.integers(0, 4, 4)])
-        for _ in range(20_000)
-    ]
+    plain = script("bench_measure").plain_loop({t: v for t, v in clusters.items() if v}, 20_000, seed=7)
     m = clustered_mean(clusters, n_boot=20_000, seed=1)
-    assert m["n_clusters"] == 4 and m["n"] == 10 and m["mean"] == pytest.approx(np.mean([g.mean() for g in groups]))
-    assert m["ci"] == pytest.approx(np.percentile(plain, ci_levels(4)), abs=0.1)  # the range of means is 7 wide
+    assert m["n_clusters"] == 4 and m["n"] == 10 and m["mean"] == pytest.approx((1 + 5 + 2 + 1.5) / 4)
+    assert m["ci"] == pytest.approx(plain, abs=0.1)  # the range of the clusters' means is 7 wide
     assert clustered_mean(clusters, n_boot=200, seed=1) == clustered_mean(clusters, n_boot=200, seed=1)
     assert clustered_mean({"a": [2.0, 2.0], "b": [2.0]}, 100)["ci"] == [2.0, 2.0]
 
