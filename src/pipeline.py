@@ -35,13 +35,7 @@ from src.lm.vllm_scoring import require_vllm
 from src.models import ModelConfig, base_folder, chat_template_hash, checkpoint_step
 from src.rundir import RunDir, is_main_process
 from src.scenarios import is_hub_id
-from src.train.stage import (
-    SCORING_ONLY,
-    STAGE_KEYS,
-    behavior_selection,
-    check_training,
-    parent_loading,
-)
+from src.train.stage import SCORING_ONLY, STAGE_KEYS, behavior_selection, check_training, parent_loading
 from src.train.stage import run as run_train
 
 

@@ -152,9 +152,9 @@ def eval_settings(cfg: DictConfig, shots: list[Scenario] = ()) -> str:
     (with its family's rendering version, and the chat rendering's), the demonstrations it draws from, the
     model settings (a chat template file's text, not only its name; the dtype scoring runs in), how data is
     read, the seed (and the data seed that picks `attack.subset`), and how replies are sampled for the judge.
-    A resume must share it, or its
-    new rows would join rows of another configuration under the same keys. Turning the judge on later, or
-    adding an LLM judge (`judge.model`), is a resume: the sampled replies are kept, and judged."""
+    A resume must share it, or its new rows would join rows of another configuration under the same keys.
+    Turning the judge on later, or adding an LLM judge (`judge.model`), is a resume: the sampled replies are
+    kept, and judged."""
     model = {k: v for k, v in to_dict(cfg.model).items() if k != "allow_download"}
     model.update(chat_template_hash(cfg.model))
     # the dtype the replies' log-probs are computed in, not its name: `auto` is bf16 on a bf16 GPU and fp32

@@ -5,11 +5,11 @@ token with `prompt_logprobs=0`, which returns the log-prob of every prompt token
 is read off the reply's positions. Unlike the HF scorer's packed prefix tree, this does not share the
 demonstrations' work between requests: vLLM's V1 engine skips reading its prefix cache for any request
 that asks for prompt log-probs (`SamplingParams.skip_reading_prefix_cache`), so every sequence is encoded in
-full, in vLLM's large batches. The weights load in fp32, as src.models.plain_weights merged them (the HF
-scorer reads `model.dtype`, bf16 under `auto` on a bf16 GPU), so on a CPU-like fp32 setting the two backends
-should read the same numbers up to kernel rounding (not measured: see below); an eval run records which it
-used, and a resume on the other is refused. vLLM is an optional dependency for CUDA machines, imported only
-here.
+full, in vLLM's large batches. The weights load in fp32, as src.models.plain_weights merged them. The HF
+scorer reads `model.dtype` (bf16 under `auto` on a bf16 GPU), so where it too runs in fp32 the two backends
+should read the same numbers up to kernel rounding (not measured: see below); an eval run records the dtype
+it scored in, and a resume in another is refused. vLLM is an optional dependency for CUDA machines,
+imported only here.
 
 Not run in this project's checks: vLLM is not on the lent GPU image and its wheel is larger than what can
 be carried there. `tests/test_scoring.py` checks only that choosing it without CUDA or without vLLM fails
