@@ -191,9 +191,9 @@ def evidence_pairs(rows: list[dict]) -> list[dict]:
 
 def score_as_written(model, tokenizer, scenarios: list, label: str = "probe", **scorer_args) -> list[dict]:
     """Rows (the fields `measurement` reads) for scenarios scored exactly as written, at strength 0."""
-    by_id = {s.id: s for s in scenarios}
     from src.lm.scoring import Scorer  # here, not at the top: the summaries import this module without torch
 
+    by_id = {s.id: s for s in scenarios}
     requests = [Request(s.id, Prompt((), tuple(s.messages)), s.honest, s.deceptive) for s in scenarios]
     rows = []
     for req, score in Scorer(model, tokenizer, **scorer_args).score(requests):

@@ -86,8 +86,8 @@ def behavior_selection(data_cfg: DictConfig) -> dict:
 
 
 def training_settings(cfg: DictConfig) -> dict:
-    """The config a stage's weights follow from, its data and parent left to their file hashes: model, method,
-    peft, train, seed and stage, and how the data file is read (`data.format`)."""
+    """The config a stage's weights follow from, its data and parent left to their file hashes: model (its chat
+    template by its text), method, peft, train, seed and stage, and the format its data is read in."""
     settings = {k: to_dict(cfg)[k] for k in STAGE_KEYS if k not in ("data", "init_from")}
     settings["data_format"] = read_format(cfg.data)
     settings.update(behavior_selection(cfg.data))
