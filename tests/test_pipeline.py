@@ -91,28 +91,10 @@ def test_pipeline_end_to_end(pipeline_run):
     rows = [json.loads(line) for line in (out / "eval" / "elicitation.jsonl").read_text().splitlines()]
     checkpoints = {r["checkpoint"] for r in rows}
     assert checkpoints == {"base", "implant", "align"}
-    required = {
-        "checkpoint",
-        "behavior",
-        "attack",
-        "strength",
-        "seed",
-        "scenario_id",
-        "template",
-        "prompt_tokens",
-        "logp_deceptive",
-        "logp_honest",
-        "p_behavior",
-        "nll_deceptive",
-        "p_behavior_norm",
-        "tokens_deceptive",
-        "tokens_honest",
-        "delta",
-        "delta_span",
-        "twin",
-        "twin_id",
-    }
-    assert required <= set(rows[0])
+    from src.eval.compare import ROW_KEYS  # what compare requires of every row, and what the report reads besides
+
+    also = {"nll_deceptive", "p_behavior_norm", "tokens_deceptive", "tokens_honest", "delta", "delta_span", "twin"}
+    assert set(ROW_KEYS) | also | {"twin_id"} <= set(rows[0])
     twins = [r for r in rows if r["twin"]]
     assert twins and {(r["strength"], r["control"]) for r in twins} == {(0, False)}  # twins: strength 0 only
     in_dist = [json.loads(line) for line in (out / "eval" / "in_distribution" / "elicitation.jsonl").open()]
