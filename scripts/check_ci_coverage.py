@@ -88,10 +88,9 @@ def skipped_false_positive_rate(templates: int, scored: int, runs: int, boot: in
             if t < scored:
                 arms["a"].append(synthetic_row("a", f"t{t}", f"t{t}-0", 0, False, 0, base, "b"))
                 arms["b"].append(synthetic_row("b", f"t{t}", f"t{t}-0", 0, False, 0, base + effect, "b"))
-        pair = Paired.of(arms, boot, run)
-        reps = pair.get("delta", "b")[1] - pair.get("delta", "a")[1]
+        reps, scored_units, _ = _contrast(arms, boot, run)
         reps = reps[~np.isnan(reps)]  # a replicate that drew none of the scored templates
-        hits += [np.percentile(reps, ci_levels(n)[0]) > 0 for n in (pair.units("a", "b"), templates)]
+        hits += [np.percentile(reps, ci_levels(n)[0]) > 0 for n in (scored_units, templates)]
     return tuple(hits / runs)
 
 
